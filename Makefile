@@ -1,0 +1,45 @@
+# Two commands matter: `make run` and `make test`. Both install what is missing first.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PYENV_ROOT ?= $(HOME)/.pyenv
+APT_TEST_PKGS := busybox-static skopeo umoci tmux
+
+# First interpreter >= 3.12: PATH, then pyenv's versions (newest first).
+FIND_PY = for p in python3.13 python3.12 python3 $$(ls -d $(PYENV_ROOT)/versions/3.*/bin/python3 2>/dev/null | sort -rV); do \
+	  if command -v "$$p" >/dev/null 2>&1 && "$$p" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	    command -v "$$p"; exit 0; fi; done; \
+	echo "no Python >= 3.12 found (PATH or $(PYENV_ROOT)/versions)" >&2; exit 1
+
+.PHONY: run test check bench venv sysdeps clean
+run: $(STAMP)
+	$(VENV)/bin/pydock-tui
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	@test -x $(PY) || { py=$$($(FIND_PY)) && echo "using $$py" && "$$py" -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+sysdeps:
+	@missing=""; for p in $(APT_TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: $(STAMP) sysdeps
+	$(PY) -m pytest -q
+
+check: $(STAMP)
+	$(VENV)/bin/ruff check engine app widgets tests bench
+	$(VENV)/bin/mypy
+	$(PY) -m pytest -q tests/unit/test_import_rule.py
+
+bench: $(STAMP) sysdeps
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,285 @@
+"""``pydock images``, ``image …``, ``import``, ``load``, ``save``, ``tag``, ``rmi``."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fnmatch
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from engine import Engine, EngineError
+from engine.errors import InvalidArgument
+from engine.types import ImageSummary, ImportOptions
+
+from . import output
+
+
+def register(sub: Any) -> None:
+    _list_parser(sub.add_parser("images", help="List images"))
+    img = sub.add_parser("image", help="Manage images")
+    isub = img.add_subparsers(dest="image_command", metavar="COMMAND")
+    img.set_defaults(handler=lambda e, a: (img.print_help(), 0)[1])
+    _list_parser(isub.add_parser("ls", aliases=["list"], help="List images"))
+    _inspect_parser(isub.add_parser("inspect", help="Display detailed information on images"))
+    top = sub.add_parser("inspect", help="Return low-level information on objects")
+    top.add_argument("--type", choices=["image"], default=None)
+    _inspect_parser(top)
+    _history_parser(isub.add_parser("history", help="Show the history of an image"))
+    _history_parser(sub.add_parser("history", help="Show the history of an image"))
+    for p in (isub.add_parser("tag", help="Create a tag TARGET that refers to SOURCE"),
+              sub.add_parser("tag", help="Create a tag TARGET that refers to SOURCE")):
+        p.add_argument("source")
+        p.add_argument("target")
+        p.set_defaults(handler=_tag)
+    for p in (isub.add_parser("rm", aliases=["remove"], help="Remove images"),
+              sub.add_parser("rmi", help="Remove images")):
+        p.add_argument("-f", "--force", action="store_true")
+        p.add_argument("images", nargs="+")
+        p.set_defaults(handler=_rm)
+    p = isub.add_parser("prune", help="Remove unused images")
+    p.add_argument("-a", "--all", action="store_true", help="all images without containers")
+    p.add_argument("-f", "--force", action="store_true", help="do not prompt")
+    p.set_defaults(handler=_prune)
+    for p in (isub.add_parser("import", help="Import a rootfs tarball as an image"),
+              sub.add_parser("import", help="Import a rootfs tarball as an image")):
+        p.add_argument("file", help="tarball path, or - for stdin")
+        p.add_argument("reference", nargs="?")
+        p.add_argument("-c", "--change", action="append", default=[])
+        p.add_argument("-m", "--message", default="")
+        p.add_argument("--platform", default="linux/amd64")
+        p.set_defaults(handler=_import)
+    for p in (isub.add_parser("load", help="Load images from a tar archive"),
+              sub.add_parser("load", help="Load images from a tar archive")):
+        p.add_argument("-i", "--input", default="-")
+        p.add_argument("-q", "--quiet", action="store_true")
+        p.set_defaults(handler=_load)
+    for p in (isub.add_parser("save", help="Save images to a tar archive"),
+              sub.add_parser("save", help="Save images to a tar archive")):
+        p.add_argument("-o", "--output", default="-")
+        p.add_argument("images", nargs="+")
+        p.set_defaults(handler=_save)
+
+
+def _list_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("reference", nargs="?", help="REPOSITORY[:TAG] pattern")
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true", help="only IDs")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("--digests", action="store_true")
+    p.add_argument("-f", "--filter", action="append", default=[],
+                   help="dangling=true|false, reference=PATTERN")
+    p.add_argument("--format", default="table", help="table or json")
+    p.set_defaults(handler=_images)
+
+
+def _inspect_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+")
+    p.add_argument("-f", "--format", default="json")
+    p.set_defaults(handler=_inspect)
+
+
+def _history_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image")
+    p.add_argument("-H", "--human", default=True, type=lambda s: s.lower() != "false")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--format", default="table")
+    p.set_defaults(handler=_history)
+
+
+def _matches(row: ImageSummary, pattern: str) -> bool:
+    name, _, tag = pattern.partition(":") if "/" not in pattern.rpartition(":")[2] else (
+        pattern, "", "")
+    if not fnmatch.fnmatchcase(row.repository, name):
+        return False
+    return not tag or fnmatch.fnmatchcase(row.tag, tag)
+
+
+def _filter_rows(rows: list[ImageSummary], args: argparse.Namespace) -> list[ImageSummary]:
+    for f in args.filter:
+        key, eq, value = f.partition("=")
+        if not eq:
+            raise InvalidArgument(f"bad format of filter (expected name=value): {f!r}")
+        if key == "dangling":
+            if value not in ("true", "false", "1", "0"):
+                raise InvalidArgument(f"invalid filter 'dangling={value}'")
+            want = value in ("true", "1")
+            rows = [r for r in rows if r.dangling == want]
+        elif key == "reference":
+            rows = [r for r in rows if _matches(r, value)]
+        else:
+            raise InvalidArgument(f"invalid filter {key!r} (supported: dangling, reference)")
+    if args.reference:
+        rows = [r for r in rows if _matches(r, args.reference)]
+    return rows
+
+
+def _images(engine: Engine, args: argparse.Namespace) -> int:
+    rows = _filter_rows(engine.images_list(), args)
+    if args.quiet:
+        seen: set[str] = set()
+        for r in rows:
+            if r.id not in seen:
+                seen.add(r.id)
+                print(output.short_id(r.id, trunc=not args.no_trunc))
+        return 0
+    if args.format == "json":
+        output.json_lines({
+            "Containers": str(r.containers), "CreatedAt": _iso(r.created),
+            "CreatedSince": output.human_age(r.created), "Digest": r.digest,
+            "ID": output.short_id(r.id, trunc=not args.no_trunc), "Repository": r.repository,
+            "Size": output.human_size(r.size), "Tag": r.tag,
+        } for r in rows)
+        return 0
+    if args.format != "table":
+        raise InvalidArgument(f"unsupported --format {args.format!r} (use table or json)")
+    headers = ["REPOSITORY", "TAG"] + (["DIGEST"] if args.digests else []) + [
+        "IMAGE ID", "CREATED", "SIZE"]
+    output.table(headers, ([r.repository, r.tag] + ([r.digest] if args.digests else []) + [
+        output.short_id(r.id, trunc=not args.no_trunc), output.human_age(r.created),
+        output.human_size(r.size)] for r in rows))
+    return 0
+
+
+def _iso(ts: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S %z %Z", time.localtime(ts)) if ts else ""
+
+
+def _inspect(engine: Engine, args: argparse.Namespace) -> int:
+    found, code = [], 0
+    for name in args.images:
+        try:
+            found.append(engine.images_inspect(name))
+        except EngineError as err:
+            sys.stderr.write(f"Error: {err}\n")
+            code = 1
+    output.json_array(found)
+    return code
+
+
+def _history(engine: Engine, args: argparse.Namespace) -> int:
+    rows = engine.images_history(args.image)
+    if args.quiet:
+        for h in rows:
+            print(output.short_id(h.id, trunc=not args.no_trunc) if h.id != "<missing>"
+                  else h.id)
+        return 0
+    if args.format == "json":
+        output.json_lines({"ID": h.id, "CreatedAt": _iso(h.created),
+                           "CreatedSince": output.human_age(h.created), "CreatedBy": h.created_by,
+                           "Size": output.human_size(h.size), "Comment": h.comment} for h in rows)
+        return 0
+
+    def by(h: Any) -> str:
+        s = h.created_by.replace("\n", " ")
+        return s if args.no_trunc or len(s) <= 45 else s[:44] + "…"
+
+    output.table(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], (
+        [output.short_id(h.id, trunc=not args.no_trunc) if h.id != "<missing>" else h.id,
+         output.human_age(h.created) if args.human else _iso(h.created), by(h),
+         output.human_size(h.size) if args.human else str(h.size), h.comment]
+        for h in rows))
+    return 0
+
+
+def _tag(engine: Engine, args: argparse.Namespace) -> int:
+    engine.images_tag(args.source, args.target)
+    return 0
+
+
+def _rm(engine: Engine, args: argparse.Namespace) -> int:
+    code = 0
+    for rep in engine.images_remove(args.images, force=args.force):
+        if rep.error:
+            sys.stderr.write(f"Error: {rep.error}\n")
+            code = 1
+            continue
+        for t in rep.untagged:
+            print(f"Untagged: {t}")
+        for d in rep.deleted:
+            print(f"Deleted: {d}")
+    return code
+
+
+def _prune(engine: Engine, args: argparse.Namespace) -> int:
+    what = "all images without at least one container associated to them" if args.all \
+        else "all dangling images"
+    if not args.force and not output.confirm(
+            f"WARNING! This will remove {what}.\nAre you sure you want to continue?"):
+        return 0
+    rep = engine.images_prune(all_unused=args.all)
+    if rep.untagged or rep.deleted:
+        print("Deleted Images:")
+        for t in rep.untagged:
+            print(f"untagged: {t}")
+        for d in rep.deleted:
+            print(f"deleted: {d}")
+        print()
+    print(f"Total reclaimed space: {output.human_size(rep.space_reclaimed)}")
+    return 0
+
+
+@contextlib.contextmanager
+def _open_in(path: str) -> Iterator[BinaryIO]:
+    if path == "-":
+        if sys.stdin.isatty():
+            raise InvalidArgument("requested load from stdin, but stdin is empty (use -i FILE)")
+        yield sys.stdin.buffer
+        return
+    try:
+        f = open(path, "rb")
+    except OSError as err:
+        raise InvalidArgument(f"cannot open {path}: {err.strerror}") from err
+    with f:
+        yield f
+
+
+def _import(engine: Engine, args: argparse.Namespace) -> int:
+    if args.file.startswith(("http://", "https://")):
+        raise InvalidArgument("importing from a URL is not supported yet; download it first")
+    opts = ImportOptions(reference=args.reference, changes=tuple(args.change),
+                         message=args.message, platform=args.platform)
+    with _open_in(args.file) as f:
+        image_id = engine.images_import(f, opts, source=args.file)
+    print(image_id)
+    return 0
+
+
+def _load(engine: Engine, args: argparse.Namespace) -> int:
+    with _open_in(args.input) as f:
+        rep = engine.images_load(f)
+    if not args.quiet:
+        for t in rep.tags:
+            print(f"Loaded image: {t}")
+        if not rep.tags:
+            for i in rep.images:
+                print(f"Loaded image ID: {i}")
+    return 0
+
+
+def _save(engine: Engine, args: argparse.Namespace) -> int:
+    if args.output == "-":
+        if sys.stdout.isatty():
+            raise InvalidArgument("cowardly refusing to save to a terminal. "
+                                  "Use the -o flag or redirect")
+        engine.images_save(args.images, sys.stdout.buffer)
+        return 0
+    # Resolve names first, so a typo does not leave an empty file behind.
+    for name in args.images:
+        engine.images_resolve(name)
+    tmp = f"{args.output}.pydock-tmp"
+    try:
+        with open(tmp, "wb") as f:
+            engine.images_save(args.images, f)
+        os.replace(tmp, args.output)
+    except OSError as err:
+        raise InvalidArgument(f"cannot write {args.output}: {err.strerror}") from err
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    return 0

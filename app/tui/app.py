@@ -1,0 +1,100 @@
+"""``PydockApp``: composition and routing only.
+
+Panels are Textual *modes*, one screen stack each, so a modal opened in one panel
+stays with it and every panel keeps its own focus and scroll. Panels are listed in
+:data:`PANELS`; keys ``1``–``5`` pick one and ``[``/``]`` cycle, so adding the
+containers or volumes panel later is one entry here plus its screen module.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import HelpPanel
+
+from engine import Engine
+
+from .images_screen import ImagesScreen
+
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A top-level panel: its mode name, its title and how to build its screen."""
+
+    mode: str
+    title: str
+    factory: Callable[[Engine, Clock], Screen[None]]
+
+
+def _images(engine: Engine, clock: Clock) -> Screen[None]:
+    return ImagesScreen(engine, clock=clock)
+
+
+# In key order: PANELS[0] answers to "1".
+PANELS: tuple[Panel, ...] = (
+    Panel("images", "Images", _images),
+)
+MAX_PANELS = 5
+
+
+class PydockApp(App[None]):
+    """The pydock terminal UI over one engine."""
+
+    TITLE = "pydock"
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "toggle_help", "Help", id="help"),
+        *(Binding(str(n), f"panel({n - 1})", f"Panel {n}", show=False, id=f"panel-{n}")
+          for n in range(1, MAX_PANELS + 1)),
+        Binding("left_square_bracket", "cycle_panel(-1)", "Previous panel", show=False,
+                id="panel-prev"),
+        Binding("right_square_bracket", "cycle_panel(1)", "Next panel", show=False,
+                id="panel-next"),
+    ]
+
+    def __init__(self, engine: Engine, *, clock: Clock = time.time,
+                 panels: tuple[Panel, ...] = PANELS) -> None:
+        super().__init__()
+        self.engine = engine
+        # Injected so snapshot tests can freeze "10 minutes ago".
+        self.clock = clock
+        self.panels = panels[:MAX_PANELS]
+        for panel in self.panels:
+            self.add_mode(panel.mode, partial(panel.factory, engine, clock))
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.panels[0].mode)
+
+    def _panel_index(self) -> int:
+        modes = [p.mode for p in self.panels]
+        return modes.index(self.current_mode) if self.current_mode in modes else 0
+
+    def action_panel(self, index: int) -> None:
+        if not 0 <= index < len(self.panels):
+            self.bell()
+            return
+        self.switch_mode(self.panels[index].mode)
+
+    def action_cycle_panel(self, step: int) -> None:
+        self.action_panel((self._panel_index() + step) % len(self.panels))
+
+    def action_toggle_help(self) -> None:
+        # Textual's HelpPanel lists every active binding with its description.
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+
+def make_app(engine: Engine, *, clock: Clock = time.time) -> PydockApp:
+    """Build the app; tests pass a fixed ``clock`` so relative times do not drift."""
+    return PydockApp(engine, clock=clock)

@@ -1,0 +1,145 @@
+"""Layer entry names: validation, and resolution inside the snapshot root.
+
+A layer is untrusted input. Names are checked as text first (no absolute names,
+no ``..``, no NUL, kernel length limits), then every parent directory is opened
+with the snapshot directory acting as ``/``: symlinks in the layer are followed
+the way they will be inside the container, and can never lead out of it.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+
+from engine.errors import InvalidLayer
+from engine.sys import libc
+
+MAX_NAME = 4096  # PATH_MAX
+MAX_COMPONENT = 255  # NAME_MAX
+_MAX_SYMLINKS = 40  # the kernel's own limit, so both resolvers agree
+
+_O_DIR = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+_RESOLVE = libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS
+
+# None: not tried yet. openat2 is missing before Linux 5.6 and is often blocked
+# by seccomp profiles (ENOSYS or EPERM) when we run inside a container.
+_have_openat2: bool | None = None
+
+
+def split_name(name: str) -> tuple[str, ...]:
+    """Check a tar member name; return its components, ``()`` for the root itself.
+
+    ``./`` prefixes, ``.`` components and repeated slashes are dropped, as tar
+    writers differ there. Anything that could point outside the root is refused
+    rather than cleaned, so a hostile name never means something else silently.
+    """
+    if "\0" in name:
+        raise InvalidLayer(name, "NUL byte in name")
+    # A character is at most 4 bytes in UTF-8: short names skip the encoding.
+    if len(name) > MAX_NAME // 4 and len(os.fsencode(name)) > MAX_NAME:
+        raise InvalidLayer(name, f"name longer than {MAX_NAME} bytes")
+    if name.startswith("/"):
+        raise InvalidLayer(name, "absolute name")
+    if not name:
+        raise InvalidLayer(name, "empty name")
+    parts = tuple(p for p in name.split("/") if p and p != ".")
+    for part in parts:
+        if part == "..":
+            raise InvalidLayer(name, "'..' in name")
+        if len(part) > MAX_COMPONENT // 4 and len(os.fsencode(part)) > MAX_COMPONENT:
+            raise InvalidLayer(name, f"name component longer than {MAX_COMPONENT} bytes")
+    return parts
+
+
+def split_linkname(entry: str, linkname: str) -> tuple[str, ...]:
+    """Components of a hard link target, which tar records relative to the root.
+
+    A leading ``/`` is accepted (some writers emit it) and means the layer root.
+    """
+    try:
+        parts = split_name(linkname.lstrip("/"))
+    except InvalidLayer as err:
+        raise InvalidLayer(entry, f"hard link target {linkname!r}: {err.reason}") from None
+    if not parts:
+        raise InvalidLayer(entry, "hard link to the layer root")
+    return parts
+
+
+def open_dir(rootfd: int, parts: tuple[str, ...], *, create: bool) -> int:
+    """Open ``parts`` as an ``O_PATH`` directory fd, resolved with ``rootfd`` as ``/``.
+
+    With ``create``, missing directories are made (0755), including the ones a
+    dangling symlink points at, as ``mkdir -p`` inside a chroot would.
+    """
+    global _have_openat2
+    if _have_openat2 is not False:
+        try:
+            return _openat2_retry(rootfd, "/".join(parts) or ".")
+        except OSError as err:
+            if err.errno in (errno.ENOSYS, errno.EPERM) and _have_openat2 is None:
+                _have_openat2 = False
+            elif err.errno != errno.ENOENT or not create:
+                raise
+        else:
+            _have_openat2 = True
+    return walk_in_root(rootfd, parts, create=create)
+
+
+def _openat2_retry(rootfd: int, path: str) -> int:
+    # EAGAIN means a concurrent rename somewhere under the root; a few retries
+    # are what the kernel documentation suggests.
+    for _ in range(8):
+        try:
+            return libc.openat2(rootfd, path, _O_DIR, resolve=_RESOLVE)
+        except BlockingIOError:
+            continue
+    return libc.openat2(rootfd, path, _O_DIR, resolve=_RESOLVE)
+
+
+def walk_in_root(rootfd: int, parts: tuple[str, ...], *, create: bool) -> int:
+    """``RESOLVE_IN_ROOT`` done in user space, one ``O_NOFOLLOW`` step at a time.
+
+    Used when a directory must be created (openat2 cannot) and where openat2 is
+    unavailable. Symlink targets are spliced into the remaining path: absolute
+    ones restart at the root, and ``..`` never climbs above it.
+    """
+    stack: list[int] = []  # fds of the directories walked, root excluded
+    todo = list(reversed(parts))
+    links = 0
+    try:
+        while todo:
+            name = todo.pop()
+            if name in ("", "."):
+                continue
+            if name == "..":
+                if stack:
+                    os.close(stack.pop())
+                continue
+            cur = stack[-1] if stack else rootfd
+            try:
+                fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=cur)
+            except FileNotFoundError:
+                if not create:
+                    raise
+                os.mkdir(name, 0o755, dir_fd=cur)
+                fd = os.open(name, _O_DIR | os.O_NOFOLLOW, dir_fd=cur)
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                stack.append(fd)
+                continue
+            os.close(fd)
+            if not stat.S_ISLNK(mode):
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), name)
+            links += 1
+            if links > _MAX_SYMLINKS:
+                raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), name)
+            target = os.readlink(name, dir_fd=cur)
+            if target.startswith("/"):
+                while stack:
+                    os.close(stack.pop())
+            todo.extend(reversed(target.split("/")))
+        return stack.pop() if stack else os.open(".", _O_DIR, dir_fd=rootfd)
+    finally:
+        for fd in stack:
+            os.close(fd)

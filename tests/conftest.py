@@ -1,0 +1,136 @@
+"""Session-wide guards and shared fixtures.
+
+Every test root lives under one directory keyed by this run, and stale roots
+from a run that died are cleaned first (idempotent). At the end of the session
+the run fails loudly if it left mounts, processes, network namespaces, veth
+devices or cgroups that mention a test root or pydock.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TEST_BASE = Path(os.environ.get("PYDOCK_TEST_BASE", "/var/tmp/pydock-tests"))
+BUSYBOX = Path("/bin/busybox")
+
+
+def _mounts_under(base: Path) -> list[str]:
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            target = line.split()[4]
+            if target.startswith(str(base)) or "pydock" in target:
+                out.append(target)
+    return out
+
+
+def _unmount_all(base: Path) -> None:
+    for target in sorted(_mounts_under(base), key=len, reverse=True):
+        if target.startswith(str(base)):
+            subprocess.run(["umount", "-l", target], check=False, capture_output=True)
+
+
+def _leaks(base: Path) -> list[str]:
+    leaks = [f"mount {m}" for m in _mounts_under(base)]
+    for cg in Path("/sys/fs/cgroup").glob("*/pydock-test*"):
+        leaks.append(f"cgroup {cg}")
+    try:
+        names = os.listdir("/run/netns")
+    except FileNotFoundError:
+        names = []
+    leaks += [f"netns {n}" for n in names if n.startswith("pydock")]
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue
+        if str(base) in cmd and int(pid) != os.getpid():
+            leaks.append(f"process {pid}: {cmd[:100]}")
+    return leaks
+
+
+@pytest.fixture(scope="session")
+def test_base() -> Iterator[Path]:
+    """A per-run directory; stale ones from dead runs are removed first."""
+    TEST_BASE.mkdir(parents=True, exist_ok=True)
+    _unmount_all(TEST_BASE)
+    for stale in TEST_BASE.iterdir():
+        shutil.rmtree(stale, ignore_errors=True)
+    run_dir = TEST_BASE / f"run-{os.getpid()}"
+    run_dir.mkdir()
+    yield run_dir
+    leaks = _leaks(TEST_BASE)
+    _unmount_all(TEST_BASE)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    if leaks:
+        pytest.fail("the test run leaked:\n  " + "\n  ".join(leaks), pytrace=False)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _leak_guard(test_base: Path) -> Iterator[None]:
+    yield
+
+
+@pytest.fixture
+def root(test_base: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A fresh engine root for one test."""
+    safe = "".join(c if c.isalnum() else "-" for c in request.node.name)[:60]
+    d = test_base / f"{safe}-{os.urandom(3).hex()}"
+    d.mkdir()
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def engine(root: Path):  # type: ignore[no-untyped-def]
+    from engine import Engine, EngineConfig
+
+    return Engine(EngineConfig(root=root))
+
+
+def busybox_rootfs_tar(extra: dict[str, bytes] | None = None, *, mtime: int = 1700000000) -> bytes:
+    """A minimal root filesystem: static busybox, its applet links, passwd and group."""
+    if not BUSYBOX.exists():
+        pytest.skip("busybox-static is not installed")
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        def add_dir(name: str, mode: int = 0o755) -> None:
+            ti = tarfile.TarInfo(name)
+            ti.type, ti.mode, ti.mtime = tarfile.DIRTYPE, mode, mtime
+            tf.addfile(ti)
+
+        def add_file(name: str, data: bytes, mode: int = 0o644) -> None:
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mode, ti.mtime = len(data), mode, mtime
+            tf.addfile(ti, io.BytesIO(data))
+
+        for d in ("bin", "etc", "tmp", "root", "proc", "sys", "dev", "usr", "usr/bin", "var"):
+            add_dir(d, 0o1777 if d == "tmp" else 0o755)
+        add_file("bin/busybox", BUSYBOX.read_bytes(), 0o755)
+        for applet in ("sh", "ls", "cat", "echo", "true", "false", "sleep", "id", "ps", "env"):
+            ti = tarfile.TarInfo(f"bin/{applet}")
+            ti.type, ti.linkname, ti.mtime = tarfile.SYMTYPE, "busybox", mtime
+            tf.addfile(ti)
+        add_file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n"
+                               b"nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n")
+        add_file("etc/group", b"root:x:0:\nnogroup:x:65534:\n")
+        for name, data in (extra or {}).items():
+            add_file(name, data)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("rootfs") / "busybox.tar"
+    p.write_bytes(busybox_rootfs_tar())
+    return p
