@@ -22,7 +22,13 @@ from .images.store import ImageStore
 from .reference import parse
 from .snapshots.store import SnapshotStore
 from .types import (
-    EventRecord, HistoryEntry, ImageSummary, ImportOptions, LoadReport, PruneReport, RemoveReport,
+    EventRecord,
+    HistoryEntry,
+    ImageSummary,
+    ImportOptions,
+    LoadReport,
+    PruneReport,
+    RemoveReport,
 )
 
 
@@ -39,9 +45,13 @@ class Engine:
     def __init__(self, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
         cfg = self.config
-        cfg.ensure_layout()
-        self.content = ContentStore(cfg.content_dir)
-        self.content.ensure()
+        try:
+            cfg.ensure_layout()
+            self.content = ContentStore(cfg.content_dir)
+            self.content.ensure()
+        except OSError as err:
+            raise EngineError(f"cannot use root {cfg.root}: {err.strerror or err}",
+                              title="Bad root") from err
         self.snapshots = SnapshotStore(cfg.snapshots_dir, cfg.locks_dir, cfg.tmp_dir)
         self.images = ImageStore(cfg, self.content, self.snapshots)
         self.events = EventLog(cfg.events_log, cfg.locks_dir / "events.lock")

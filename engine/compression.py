@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zlib
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -60,8 +60,9 @@ class _GzipReader(io.RawIOBase):
 
 def open_layer_stream(fileobj: BinaryIO) -> BinaryIO:
     """A readable stream of the uncompressed tar inside ``fileobj``."""
-    raw = io.BufferedReader(fileobj) if not hasattr(fileobj, "peek") else fileobj
-    head = raw.peek(4)[:4]  # type: ignore[attr-defined]
+    raw: io.BufferedReader = fileobj if isinstance(fileobj, io.BufferedReader) \
+        else io.BufferedReader(fileobj)  # type: ignore[arg-type]
+    head = raw.peek(4)[:4]
     kind = detect(head)
     if kind == "gzip":
         return io.BufferedReader(_GzipReader(raw), buffer_size=1 << 20)
@@ -70,12 +71,12 @@ def open_layer_stream(fileobj: BinaryIO) -> BinaryIO:
     return raw
 
 
-def _zstd_reader(raw: BinaryIO) -> BinaryIO:
+def _zstd_reader(raw: BinaryIO) -> Any:
     try:
-        from compression import zstd  # type: ignore[import-not-found]  # Python >= 3.14
+        from compression import zstd  # Python >= 3.14
 
-        return zstd.ZstdFile(raw, "rb")  # type: ignore[no-any-return]
+        return zstd.ZstdFile(raw, "rb")
     except ImportError:
         import zstandard  # deferred: only zstd layers pay for the import
 
-        return zstandard.ZstdDecompressor().stream_reader(raw, read_size=1 << 20)  # type: ignore[no-any-return]
+        return zstandard.ZstdDecompressor().stream_reader(raw, read_size=1 << 20)

@@ -27,7 +27,7 @@ def _mounts_under(base: Path) -> list[str]:
     with open("/proc/self/mountinfo") as f:
         for line in f:
             target = line.split()[4]
-            if target.startswith(str(base)) or "pydock" in target:
+            if target.startswith(str(base)):
                 out.append(target)
     return out
 
@@ -63,14 +63,17 @@ def _leaks(base: Path) -> list[str]:
 def test_base() -> Iterator[Path]:
     """A per-run directory; stale ones from dead runs are removed first."""
     TEST_BASE.mkdir(parents=True, exist_ok=True)
-    _unmount_all(TEST_BASE)
     for stale in TEST_BASE.iterdir():
-        shutil.rmtree(stale, ignore_errors=True)
+        # Only runs whose pytest is gone: a concurrent run keeps its roots.
+        pid = stale.name.removeprefix("run-")
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            _unmount_all(stale)
+            shutil.rmtree(stale, ignore_errors=True)
     run_dir = TEST_BASE / f"run-{os.getpid()}"
     run_dir.mkdir()
     yield run_dir
-    leaks = _leaks(TEST_BASE)
-    _unmount_all(TEST_BASE)
+    leaks = _leaks(run_dir)
+    _unmount_all(run_dir)
     shutil.rmtree(run_dir, ignore_errors=True)
     if leaks:
         pytest.fail("the test run leaked:\n  " + "\n  ".join(leaks), pytrace=False)

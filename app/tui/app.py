@@ -74,6 +74,15 @@ class PydockApp(App[None]):
     def on_mount(self) -> None:
         self.switch_mode(self.panels[0].mode)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Keys for panels that do not exist yet stay out of the footer and the help panel.
+        if action == "panel":
+            index = parameters[0] if parameters else -1
+            return isinstance(index, int) and 0 <= index < len(self.panels)
+        if action == "cycle_panel":
+            return len(self.panels) > 1
+        return True
+
     def _panel_index(self) -> int:
         modes = [p.mode for p in self.panels]
         return modes.index(self.current_mode) if self.current_mode in modes else 0

@@ -16,6 +16,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input
+from textual.worker import get_current_worker
 
 from engine import Engine, EngineError
 from engine.config import default_root
@@ -134,8 +135,9 @@ class ImagesScreen(PanelScreen):
         return self.query_one(ImageTable)
 
     def on_mount(self) -> None:
+        # Textual runs PanelScreen.on_mount (the first fetch) after this one by itself:
+        # handlers are dispatched along the MRO, so no super() call here.
         self.table.loading = True
-        super().on_mount()
 
     # -- engine calls (thread workers) ----------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="images")
@@ -145,7 +147,9 @@ class ImagesScreen(PanelScreen):
         except EngineError as err:
             self.app.notify(str(err), title=err.title, severity="error", markup=False)
             return
-        self.post_message(self.Loaded(rows))
+        # A newer fetch replaced this one (exclusive); its rows must not land after those.
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Loaded(rows))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="images-remove")
     def remove_image(self, name: str) -> None:
@@ -215,9 +219,11 @@ class ImagesScreen(PanelScreen):
             if yes:
                 self.remove_image(name)
 
-        question = f"Remove image {name} ({image.short_id})?"
-        if not image.dangling:
-            question += "\nOther names of the same image keep it; the last name deletes it."
+        others = sorted({image_name(r) for r in self._rows if r.id == image.id} - {name})
+        question = f"Remove image {name} ({image.short_id})?\n"
+        # As `docker rmi repo:tag`: only the last name takes the image with it.
+        question += (f"The image stays under {', '.join(others)}." if others
+                     else "This deletes the image and its layers.")
         self.app.push_screen(ConfirmScreen(question), confirmed)
 
     def action_inspect(self) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from ..errors import BlobNotFound, DigestMismatch, EngineError, InvalidArgument
 from ..fsutil import atomic_write_json
@@ -97,7 +98,7 @@ class ContentStore:
                 os.replace(tmp, self.path(digest))
         return digest
 
-    def write_stream(self, src: BinaryIO, expected: str | None = None,
+    def write_stream(self, src: IO[bytes] | io.RawIOBase, expected: str | None = None,
                      expected_size: int | None = None) -> tuple[str, int]:
         """Copy ``src`` into the store, hashing as it goes; return (digest, size)."""
         if expected is not None:

@@ -25,7 +25,12 @@ from ..errors import EngineError, InvalidArchive
 from ..reference import Reference, parse
 from . import ingest, remove
 from .model import (
-    INDEX_TYPES, MEDIA_OCI_CONFIG, REF_NAME, canonical_json, descriptor, new_manifest,
+    INDEX_TYPES,
+    MEDIA_OCI_CONFIG,
+    REF_NAME,
+    canonical_json,
+    descriptor,
+    new_manifest,
     split_platform,
 )
 from .store import ImageStore
@@ -207,7 +212,7 @@ class _Prefixed(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:  # type: ignore[override]
+    def read(self, n: int = -1) -> bytes:
         if self.head:
             out, self.head = self.head, b""
             return out

@@ -10,7 +10,14 @@ from ..reference import Reference, parse
 from ..types import ImportOptions
 from . import ingest, remove
 from .changes import apply_changes
-from .model import MEDIA_OCI_CONFIG, canonical_json, descriptor, new_manifest, rfc3339, split_platform
+from .model import (
+    MEDIA_OCI_CONFIG,
+    canonical_json,
+    descriptor,
+    new_manifest,
+    rfc3339,
+    split_platform,
+)
 from .store import ImageStore
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import InvalidArchive
 from ..reference import Reference
-from .model import MANIFEST_TYPES, MEDIA_OCI_CONFIG, MEDIA_DOCKER_CONFIG
+from .model import MANIFEST_TYPES, MEDIA_DOCKER_CONFIG, MEDIA_OCI_CONFIG
 from .store import ImageStore
 
 _CONFIG_TYPES = {MEDIA_OCI_CONFIG, MEDIA_DOCKER_CONFIG}

@@ -43,7 +43,7 @@ def save(store: ImageStore, names: list[str], dst: BinaryIO) -> list[str]:
             tags = chosen[rec.id]
             size = store.content.size(rec.manifest_digest)
             media = rec.manifest.get("mediaType") or "application/vnd.oci.image.manifest.v1+json"
-            for t in tags or [None]:
+            for t in tags or [""]:
                 ann = {CONTAINERD_NAME: t, REF_NAME: parse(t).tag} if t else {}
                 index.append(descriptor(media, rec.manifest_digest, size, annotations=ann))
             familiar = [parse(t).familiar for t in tags]

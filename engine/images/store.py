@@ -92,12 +92,11 @@ class ImageStore:
 
     def _write_oci_index(self, db: dict[str, Any]) -> None:
         entries = []
-        by_image: dict[str, list[str]] = {}
+        by_image: dict[str, list[str | None]] = {}
         for ref, image_id in sorted(db["tags"].items()):
             by_image.setdefault(image_id, []).append(ref)
         for image_id, rec in sorted(db["images"].items()):
-            refs = by_image.get(image_id) or [None]
-            for ref in refs:
+            for ref in by_image.get(image_id) or [None]:
                 ann = {}
                 if ref:
                     # The short form (the tag) is what `skopeo ... oci:dir:tag` looks up.

@@ -1,16 +1,20 @@
-"""Layer entry names: validation, and resolution inside the snapshot root.
+"""Layer entry names: validation, whiteout rules, and resolution inside the snapshot root.
 
 A layer is untrusted input. Names are checked as text first (no absolute names,
 no ``..``, no NUL, kernel length limits), then every parent directory is opened
 with the snapshot directory acting as ``/``: symlinks in the layer are followed
 the way they will be inside the container, and can never lead out of it.
+``RootDir`` is the only place that creates or removes a name under the root.
 """
 
 from __future__ import annotations
 
+import enum
 import errno
 import os
+import shutil
 import stat
+from collections.abc import Callable
 
 from engine.errors import InvalidLayer
 from engine.sys import libc
@@ -21,6 +25,10 @@ _MAX_SYMLINKS = 40  # the kernel's own limit, so both resolvers agree
 
 _O_DIR = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 _RESOLVE = libc.RESOLVE_IN_ROOT | libc.RESOLVE_NO_MAGICLINKS
+
+_WH = ".wh."
+_WH_META = ".wh..wh."  # AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs): never content
+_WH_OPAQUE = ".wh..wh..opq"
 
 # None: not tried yet. openat2 is missing before Linux 5.6 and is often blocked
 # by seccomp profiles (ENOSYS or EPERM) when we run inside a container.
@@ -64,6 +72,83 @@ def split_linkname(entry: str, linkname: str) -> tuple[str, ...]:
     if not parts:
         raise InvalidLayer(entry, "hard link to the layer root")
     return parts
+
+
+class Kind(enum.Enum):
+    ENTRY = "entry"
+    SKIP = "skip"  # AUFS metadata
+    OPAQUE = "opaque"  # hide the lower layers' content of the parent directory
+    WHITEOUT = "whiteout"  # hide one name of the lower layers
+
+
+def whiteout_kind(name: str, parts: tuple[str, ...]) -> tuple[Kind, str]:
+    """Classify a split name by the image-spec whiteout rules (WHITEOUT: with the hidden name)."""
+    if _WH not in name:  # nearly every entry: skip the per-component checks
+        return Kind.ENTRY, ""
+    for part in parts[:-1]:
+        if part.startswith(_WH_META):
+            return Kind.SKIP, ""  # inside .wh..wh.plnk: AUFS hard-link storage
+        if part.startswith(_WH):
+            raise InvalidLayer(name, "whiteout name used as a directory")
+    base = parts[-1] if parts else ""
+    if base == _WH_OPAQUE:
+        return Kind.OPAQUE, ""
+    if base.startswith(_WH_META):
+        return Kind.SKIP, ""
+    if not base.startswith(_WH):
+        return Kind.ENTRY, ""
+    hidden = base[len(_WH) :]
+    if hidden in ("", ".", ".."):
+        raise InvalidLayer(name, f"whiteout of {hidden or 'nothing'!r}")
+    return Kind.WHITEOUT, hidden
+
+
+class RootDir:
+    """The snapshot root as an fd, with the most recent parent directory cached.
+
+    Layer members come grouped by directory, so most share the previous parent
+    and skip the lookup. Anything removed may have been on the cached path, so a
+    removal forces the next lookup to resolve afresh.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._key: tuple[str, ...] | None = None
+        self._pfd = -1
+
+    def parent(self, parts: tuple[str, ...], *, create: bool = True) -> int:
+        """Open (or reuse) directory ``parts``; the fd stays valid until the next call."""
+        if parts != self._key:
+            fd = open_dir(self.fd, parts, create=create)
+            if self._pfd >= 0:
+                os.close(self._pfd)
+            self._pfd, self._key = fd, parts
+        return self._pfd
+
+    def make[T](self, parts: tuple[str, ...], create: Callable[[int, str], T]) -> tuple[int, T]:
+        """``create(parent_fd, name)``; if the name is taken, replace what is there.
+
+        Returns the parent fd and what ``create`` returned.
+        """
+        parent, base = self.parent(parts[:-1]), parts[-1]
+        try:
+            return parent, create(parent, base)
+        except FileExistsError:
+            self.remove(parent, base)
+            return parent, create(parent, base)
+
+    def remove(self, parent: int, base: str) -> None:
+        """Delete ``base`` in ``parent`` without following symlinks, directories recursively."""
+        self._key = None  # the fd stays open: callers may still hold it
+        try:
+            os.unlink(base, dir_fd=parent)
+        except IsADirectoryError:
+            shutil.rmtree(base, dir_fd=parent)
+
+    def close(self) -> None:
+        if self._pfd >= 0:
+            os.close(self._pfd)
+            self._pfd, self._key = -1, None
 
 
 def open_dir(rootfd: int, parts: tuple[str, ...], *, create: bool) -> int:

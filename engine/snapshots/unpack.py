@@ -1,34 +1,31 @@
 """Apply one layer tar to an empty snapshot directory that becomes an overlay lowerdir.
 
-``tarfile`` only parses headers and hands out member data; every file is written
-here with fd-relative syscalls under a root fd, because tarfile's own extraction
-and filters have had path-escape CVEs and refuse things images legitimately hold
-(absolute symlinks, devices, setuid bits). Whiteouts are written in overlayfs
-form (0/0 char devices, an ``opaque`` xattr), as docker's overlay2 driver does.
+``tarfile`` only parses headers and hands out member data. Files are written with
+fd-relative syscalls: tarfile's extraction and filters had path-escape CVEs and refuse
+what images legitimately hold (absolute symlinks, devices, setuid bits). Whiteouts
+take overlayfs form (0/0 char devices, an ``opaque`` xattr), as in docker's overlay2.
 """
 
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
+import io
 import logging
 import os
-import shutil
 import stat
 import tarfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from engine.errors import EngineError, InvalidLayer, PermissionDenied
-from engine.snapshots._paths import open_dir, split_linkname, split_name
+from engine.snapshots import _paths
+from engine.snapshots._paths import Kind
 from engine.types import UnpackStats
 
 OPAQUE_XATTR = "trusted.overlay.opaque"
 
-_WH = ".wh."
-_WH_META = ".wh..wh."  # AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs): never content
-_WH_OPAQUE = ".wh..wh..opq"
 _PAX_XATTR = "SCHILY.xattr."
 # overlayfs reads these from its layers; an image carrying them could redirect
 # lookups or fake whiteouts, so they only ever come from our own whiteout code.
@@ -43,6 +40,9 @@ _HOST_ERRNOS = frozenset(
 _GONE_ERRNOS = frozenset({errno.ENOENT, errno.ENOTDIR, errno.ELOOP})
 _NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
+# Undocumented (absent from typeshed) but stable since Python 3.2.
+_BAD_HEADER = (tarfile.InvalidHeaderError, tarfile.TruncatedHeaderError)  # type: ignore[attr-defined]
+_FATAL_HEADER = tarfile.SubsequentHeaderError  # type: ignore[attr-defined]
 _log = logging.getLogger(__name__)
 
 
@@ -53,41 +53,48 @@ def unpack_layer(stream: BinaryIO, dest: Path) -> UnpackStats:
         InvalidLayer: the tar is corrupt or an entry is unsafe or inconsistent.
         EngineError: the host failed (disk full, read-only, missing privileges).
     """
-    reader = _HashingReader(stream)
     try:
         rootfd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as err:
         raise EngineError(f"cannot open snapshot directory {dest}: {err.strerror}") from err
-    unpacker = _Unpacker(rootfd)
+    reader, unpacker, entry = _HashingReader(stream), _Unpacker(rootfd), ""
     try:
-        try:
-            with tarfile.open(
-                fileobj=reader,  # type: ignore[arg-type]
-                mode="r|",
-                bufsize=_TAR_BUFSIZE,
-                tarinfo=_StrictTarInfo,
-                encoding="utf-8",
-                errors="surrogateescape",
-            ) as tar:
-                while (member := tar.next()) is not None:
-                    tar.members.clear()  # stream mode still keeps every header otherwise
-                    try:
-                        unpacker.apply(tar, member)
-                    except OSError as err:
-                        raise _translate(member.name, err) from err
-                    except (OverflowError, ValueError) as err:
-                        raise InvalidLayer(member.name, str(err)) from err
-        except tarfile.TarError as err:
-            raise InvalidLayer("<stream>", f"corrupt tar: {err}") from err
-        try:
-            unpacker.finish()
-        except OSError as err:
-            raise _translate("<directory metadata>", err) from err
-        reader.drain()
+        with tarfile.open(  # type: ignore[call-overload]
+            fileobj=reader,
+            mode="r|",
+            bufsize=_TAR_BUFSIZE,
+            tarinfo=_StrictTarInfo,
+            encoding="utf-8",
+            errors="surrogateescape",
+        ) as tar:
+            while (member := tar.next()) is not None:
+                tar.members.clear()  # stream mode still keeps every header otherwise
+                entry = member.name
+                unpacker.apply(tar, member)
+        entry = "<directory metadata>"
+        unpacker.finish()
+        while reader.read(_CHUNK):  # the padding and trailer tarfile left unread
+            pass
+    except _StreamError as err:
+        cause = err.__cause__
+        if isinstance(cause, OSError) and cause.errno in _HOST_ERRNOS:
+            raise EngineError(f"reading the layer: {cause.strerror}") from cause
+        raise InvalidLayer("<stream>", f"cannot read the layer: {cause}") from cause
+    except tarfile.TarError as err:
+        raise InvalidLayer("<stream>", f"corrupt tar: {err}") from err
+    except OSError as err:
+        raise _translate(entry, err) from err
+    except (OverflowError, ValueError) as err:
+        raise InvalidLayer(entry, str(err)) from err
     finally:
-        unpacker.close()
+        unpacker.root.close()
         os.close(rootfd)
-    return UnpackStats(diff_id=reader.diff_id(), size=unpacker.size, entries=unpacker.entries)
+    digest = "sha256:" + reader.hash.hexdigest()
+    return UnpackStats(diff_id=digest, size=unpacker.size, entries=unpacker.entries)
+
+
+class _StreamError(Exception):
+    """Wraps any failure to read the stream, so it is never blamed on an entry."""
 
 
 class _HashingReader:
@@ -95,224 +102,159 @@ class _HashingReader:
 
     def __init__(self, raw: BinaryIO) -> None:
         self._raw = raw
-        self._hash = hashlib.sha256()
+        self.hash = hashlib.sha256()
 
     def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        self._hash.update(data)
+        try:
+            data = self._raw.read(size)
+        except Exception as err:
+            raise _StreamError() from err
+        self.hash.update(data)
         return data
-
-    def drain(self) -> None:
-        while data := self._raw.read(_CHUNK):
-            self._hash.update(data)
-
-    def diff_id(self) -> str:
-        return "sha256:" + self._hash.hexdigest()
 
 
 class _StrictTarInfo(tarfile.TarInfo):
-    """Turns a bad header after the first member into an error.
-
-    tarfile treats it as the end of the archive, which would silently drop the
-    rest of a damaged layer; Go's archive/tar, which docker uses, fails instead.
-    """
+    """Turns a bad header after the first member into an error: tarfile takes it for
+    the end of the archive and would drop the rest of a damaged layer silently."""
 
     @classmethod
-    def frombuf(cls, buf: bytes, encoding: str, errors: str) -> _StrictTarInfo:
+    def frombuf(cls, buf: bytes | bytearray, encoding: str, errors: str) -> _StrictTarInfo:
         try:
             return super().frombuf(buf, encoding, errors)
-        except (tarfile.InvalidHeaderError, tarfile.TruncatedHeaderError) as err:
-            raise tarfile.SubsequentHeaderError(str(err)) from None
+        except _BAD_HEADER as err:
+            raise _FATAL_HEADER(str(err)) from None
 
 
 class _Unpacker:
-    """Per-layer state: the root fd, a cached parent fd, deferred directory metadata."""
+    """Per-layer state: the root, deferred directory metadata, counters."""
 
     def __init__(self, rootfd: int) -> None:
-        self.rootfd = rootfd
-        self.size = 0
-        self.entries = 0
+        self.root = _paths.RootDir(rootfd)
+        self.size = self.entries = 0
         self._buf = memoryview(bytearray(_CHUNK))
-        # Members come grouped by directory, so most share the previous parent.
-        self._pkey: tuple[str, ...] | None = None
-        self._pfd = -1
         # Directory mode and mtime are set last: creating children changes the
         # mtime, and a read-only mode would block them for a non-root caller.
         self._dirs: dict[tuple[str, ...], tuple[int, int]] = {}
 
     def apply(self, tar: tarfile.TarFile, m: tarfile.TarInfo) -> None:
         self.entries += 1
-        parts = split_name(m.name)
-        if not parts:
-            os.fchown(self.rootfd, m.uid, m.gid)
-            _set_xattrs(self.rootfd, m)
+        parts = _paths.split_name(m.name)
+        kind, hidden = _paths.whiteout_kind(m.name, parts)
+        if kind is Kind.OPAQUE:
+            # Only the xattr: entries of this same layer in that directory stay.
+            fd = self.root.parent(parts[:-1])
+            os.setxattr(f"/proc/self/fd/{fd}", OPAQUE_XATTR, b"y")
+        elif kind is Kind.WHITEOUT:
+            path = (*parts[:-1], hidden)
+            p, _ = self.root.make(path, lambda p, b: os.mknod(b, stat.S_IFCHR, 0, dir_fd=p))
+            os.chown(hidden, m.uid, m.gid, dir_fd=p, follow_symlinks=False)
+        elif kind is Kind.SKIP:
+            pass
+        elif not parts:
+            if not m.isdir():
+                raise InvalidLayer(m.name, "the layer root can only be a directory")
+            os.fchown(self.root.fd, m.uid, m.gid)
+            _set_xattrs(self.root.fd, m)
             self._dirs[()] = (m.mode & 0o7777, _mtime_ns(m))
-            return
-        if _WH in m.name and self._whiteout(m, parts):
-            return
-        parent = self._parent(parts[:-1])
-        base = parts[-1]
-        if m.isreg():
-            self._file(tar, m, parent, base, parts)
+        elif m.isreg():
+            self._file(tar, m, parts)
         elif m.isdir():
-            self._dir(m, parent, base, parts)
+            self._dir(m, parts)
         elif m.issym():
-            self._make(parent, base, parts, lambda: os.symlink(m.linkname, base, dir_fd=parent))
-            os.chown(base, m.uid, m.gid, dir_fd=parent, follow_symlinks=False)
-            _set_xattrs(f"/proc/self/fd/{parent}/{base}", m, follow=False)
-            ns = _mtime_ns(m)
-            os.utime(base, ns=(ns, ns), dir_fd=parent, follow_symlinks=False)
+            p, _ = self.root.make(parts, lambda p, b: os.symlink(m.linkname, b, dir_fd=p))
+            self._meta_at(p, parts[-1], m, chmod=False)
         elif m.islnk():
-            self._hardlink(m, parent, base, parts)
+            self._hardlink(m, parts)
         elif m.ischr() or m.isblk() or m.isfifo():
-            self._node(m, parent, base, parts)
+            fmt = stat.S_IFCHR if m.ischr() else stat.S_IFBLK if m.isblk() else stat.S_IFIFO
+            dev = 0 if m.isfifo() else os.makedev(m.devmajor, m.devminor)
+            p, _ = self.root.make(parts, lambda p, b: os.mknod(b, fmt | 0o600, dev, dir_fd=p))
+            self._meta_at(p, parts[-1], m, chmod=True)
         else:
             raise InvalidLayer(m.name, f"unsupported entry type {m.type!r}")
 
-    def _whiteout(self, m: tarfile.TarInfo, parts: tuple[str, ...]) -> bool:
-        """Handle whiteout and AUFS names; False means an ordinary entry."""
-        for part in parts[:-1]:
-            if part.startswith(_WH_META):
-                return True  # inside .wh..wh.plnk: AUFS hard-link storage
-            if part.startswith(_WH):
-                raise InvalidLayer(m.name, "whiteout name used as a directory")
-        base = parts[-1]
-        if not base.startswith(_WH):
-            return False
-        if base == _WH_OPAQUE:
-            # Only the xattr: the directory's own entries from this layer stay.
-            fd = self._parent(parts[:-1])
-            os.setxattr(f"/proc/self/fd/{fd}", OPAQUE_XATTR, b"y")
-            return True
-        if base.startswith(_WH_META):
-            return True
-        hidden = base[len(_WH) :]
-        if hidden in ("", ".", ".."):
-            raise InvalidLayer(m.name, f"whiteout of {hidden or 'nothing'!r}")
-        parent = self._parent(parts[:-1])
-        path = (*parts[:-1], hidden)
-        self._make(parent, hidden, path, lambda: os.mknod(hidden, stat.S_IFCHR, 0, dir_fd=parent))
-        os.chown(hidden, m.uid, m.gid, dir_fd=parent, follow_symlinks=False)
-        return True
-
-    def _file(
-        self, tar: tarfile.TarFile, m: tarfile.TarInfo, parent: int, base: str, parts: tuple[str, ...]
-    ) -> None:
-        fd = self._make(parent, base, parts, lambda: os.open(base, _NEW_FILE, 0o600, dir_fd=parent))
+    def _file(self, tar: tarfile.TarFile, m: tarfile.TarInfo, parts: tuple[str, ...]) -> None:
+        _, fd = self.root.make(parts, lambda p, b: os.open(b, _NEW_FILE, 0o600, dir_fd=p))
         try:
-            if m.size:
-                self._copy(tar, m, fd)
+            src, buf, left = tar.extractfile(m), self._buf, m.size
+            assert isinstance(src, io.BufferedReader)  # tarfile.ExFileObject
+            while left:
+                n = src.readinto(buf[: min(left, _CHUNK)])
+                if not n:
+                    raise InvalidLayer(m.name, "file data is truncated")
+                done = os.write(fd, buf[:n])
+                while done < n:  # short writes happen on signals and near-full disks
+                    done += os.write(fd, buf[done:n])
+                left -= n
             # Data first (writes clear setuid and file capabilities), chown before
             # chmod (chown clears setuid), xattrs after chown (it drops capabilities).
             os.fchown(fd, m.uid, m.gid)
             os.fchmod(fd, m.mode & 0o7777)
             _set_xattrs(fd, m)
-            ns = _mtime_ns(m)
-            os.utime(fd, ns=(ns, ns))
+            os.utime(fd, ns=(_mtime_ns(m),) * 2)
         finally:
             os.close(fd)
         self.size += m.size
 
-    def _copy(self, tar: tarfile.TarFile, m: tarfile.TarInfo, fd: int) -> None:
-        src = tar.extractfile(m)
-        assert src is not None  # isreg() members always have data
-        buf = self._buf
-        left = m.size
-        while left:
-            n = src.readinto(buf[: min(left, _CHUNK)])
-            if not n:
-                raise InvalidLayer(m.name, "file data is truncated")
-            done = os.write(fd, buf[:n])
-            while done < n:  # short writes happen on signals and near-full disks
-                done += os.write(fd, buf[done:n])
-            left -= n
-
-    def _dir(self, m: tarfile.TarInfo, parent: int, base: str, parts: tuple[str, ...]) -> None:
+    def _dir(self, m: tarfile.TarInfo, parts: tuple[str, ...]) -> None:
+        parent, base = self.root.parent(parts[:-1]), parts[-1]
         try:
             os.mkdir(base, 0o700, dir_fd=parent)
         except FileExistsError:
             if not stat.S_ISDIR(os.stat(base, dir_fd=parent, follow_symlinks=False).st_mode):
-                self._remove(parent, base, parts)
+                self.root.remove(parent, base)
                 os.mkdir(base, 0o700, dir_fd=parent)
         os.chown(base, m.uid, m.gid, dir_fd=parent, follow_symlinks=False)
         _set_xattrs(f"/proc/self/fd/{parent}/{base}", m, follow=False)
         self._dirs[parts] = (m.mode & 0o7777, _mtime_ns(m))
 
-    def _hardlink(self, m: tarfile.TarInfo, parent: int, base: str, parts: tuple[str, ...]) -> None:
-        target = split_linkname(m.name, m.linkname)
+    def _hardlink(self, m: tarfile.TarInfo, parts: tuple[str, ...]) -> None:
+        target = _paths.split_linkname(m.name, m.linkname)
         if target == parts:
             return  # a link to itself changes nothing
         missing = InvalidLayer(m.name, f"hard link target {m.linkname!r} not found in the layer")
         try:
-            tparent = open_dir(self.rootfd, target[:-1], create=False)
+            tfd = _paths.open_dir(self.root.fd, target[:-1], create=False)
         except OSError as err:
             if err.errno in _GONE_ERRNOS:
                 raise missing from None
             raise
         try:
-            self._make(
-                parent,
-                base,
-                parts,
-                lambda: os.link(
-                    target[-1], base, src_dir_fd=tparent, dst_dir_fd=parent, follow_symlinks=False
-                ),
-            )
+            # No AT_SYMLINK_FOLLOW: a link to a symlink links the symlink, as tar does.
+            link = functools.partial(os.link, src_dir_fd=tfd, follow_symlinks=False)
+            self.root.make(parts, lambda p, b: link(target[-1], b, dst_dir_fd=p))
         except FileNotFoundError:
             raise missing from None
         except PermissionError as err:
-            if err.errno == errno.EPERM:  # linkat's answer for a directory
-                raise InvalidLayer(m.name, f"hard link target {m.linkname!r} is a directory") from None
-            raise
+            if err.errno != errno.EPERM:  # EPERM is linkat's answer for a directory
+                raise
+            raise InvalidLayer(m.name, f"hard link target {m.linkname!r} is a directory") from None
         finally:
-            os.close(tparent)
+            os.close(tfd)
 
-    def _node(self, m: tarfile.TarInfo, parent: int, base: str, parts: tuple[str, ...]) -> None:
-        kind = stat.S_IFCHR if m.ischr() else stat.S_IFBLK if m.isblk() else stat.S_IFIFO
-        dev = 0 if kind == stat.S_IFIFO else os.makedev(m.devmajor, m.devminor)
-        self._make(parent, base, parts, lambda: os.mknod(base, kind | 0o600, dev, dir_fd=parent))
+    def _meta_at(self, parent: int, base: str, m: tarfile.TarInfo, *, chmod: bool) -> None:
+        """Metadata of a symlink or special file, never opening it for I/O."""
         os.chown(base, m.uid, m.gid, dir_fd=parent, follow_symlinks=False)
-        # Opening a device or fifo for I/O would act on it: go through an O_PATH fd.
-        fd = os.open(base, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
-        try:
-            os.chmod(f"/proc/self/fd/{fd}", m.mode & 0o7777)
-            _set_xattrs(f"/proc/self/fd/{fd}", m)
-        finally:
-            os.close(fd)
-        ns = _mtime_ns(m)
-        os.utime(base, ns=(ns, ns), dir_fd=parent, follow_symlinks=False)
-
-    def _parent(self, parts: tuple[str, ...]) -> int:
-        if parts != self._pkey:
-            fd = open_dir(self.rootfd, parts, create=True)
-            if self._pfd >= 0:
-                os.close(self._pfd)
-            self._pfd, self._pkey = fd, parts
-        return self._pfd
-
-    def _make[T](self, parent: int, base: str, parts: tuple[str, ...], create: Callable[[], T]) -> T:
-        """Run ``create``; if the name is taken, replace what is there (later entries win)."""
-        try:
-            return create()
-        except FileExistsError:
-            self._remove(parent, base, parts)
-            return create()
-
-    def _remove(self, parent: int, base: str, parts: tuple[str, ...]) -> None:
-        # The cached parent may lie under what goes away: resolve afresh next time
-        # (the fd itself stays open, callers still hold it).
-        self._pkey = None
-        try:
-            os.unlink(base, dir_fd=parent)
-        except IsADirectoryError:
-            shutil.rmtree(base, dir_fd=parent)
-            n = len(parts)
-            self._dirs = {k: v for k, v in self._dirs.items() if k[:n] != parts}
+        if chmod:  # symlinks have no mode of their own; devices go through O_PATH
+            fd = os.open(base, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+            try:
+                os.chmod(f"/proc/self/fd/{fd}", m.mode & 0o7777)
+                _set_xattrs(f"/proc/self/fd/{fd}", m)
+            finally:
+                os.close(fd)
+        else:
+            _set_xattrs(f"/proc/self/fd/{parent}/{base}", m, follow=False)
+        os.utime(base, ns=(_mtime_ns(m),) * 2, dir_fd=parent, follow_symlinks=False)
 
     def finish(self) -> None:
+        """Apply directory modes and mtimes, by path: the entry may have been replaced since."""
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
         for parts, (mode, ns) in self._dirs.items():
+            fd = self.root.fd
             try:
-                fd = self.rootfd if not parts else self._open_final_dir(parts)
+                if parts:
+                    dir_fd = self.root.parent(parts[:-1], create=False)
+                    fd = os.open(parts[-1], flags, dir_fd=dir_fd)
             except OSError as err:
                 if err.errno in _GONE_ERRNOS:
                     continue  # replaced by a later entry, or whited out
@@ -321,21 +263,8 @@ class _Unpacker:
                 os.fchmod(fd, mode)
                 os.utime(fd, ns=(ns, ns))
             finally:
-                if fd != self.rootfd:
+                if fd != self.root.fd:
                     os.close(fd)
-
-    def _open_final_dir(self, parts: tuple[str, ...]) -> int:
-        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-        parent = open_dir(self.rootfd, parts[:-1], create=False)
-        try:
-            return os.open(parts[-1], flags, dir_fd=parent)
-        finally:
-            os.close(parent)
-
-    def close(self) -> None:
-        if self._pfd >= 0:
-            os.close(self._pfd)
-            self._pfd, self._pkey = -1, None
 
 
 def _mtime_ns(m: tarfile.TarInfo) -> int:
@@ -345,6 +274,7 @@ def _mtime_ns(m: tarfile.TarInfo) -> int:
 def _set_xattrs(target: int | str, m: tarfile.TarInfo, *, follow: bool = True) -> None:
     if not m.pax_headers:
         return
+    path_only = {} if isinstance(target, int) else {"follow_symlinks": follow}
     for key, value in m.pax_headers.items():
         if not key.startswith(_PAX_XATTR):
             continue
@@ -354,10 +284,7 @@ def _set_xattrs(target: int | str, m: tarfile.TarInfo, *, follow: bool = True) -
             continue
         data = value.encode("utf-8", "surrogateescape")
         try:
-            if isinstance(target, int):
-                os.setxattr(target, name, data)
-            else:
-                os.setxattr(target, name, data, follow_symlinks=follow)
+            os.setxattr(target, name, data, **path_only)
         except OSError as err:
             # Like docker: a filesystem without xattrs (or this namespace) is not fatal.
             if err.errno not in (errno.EOPNOTSUPP, errno.EPERM):

@@ -25,6 +25,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _syscall = _libc.syscall
 _syscall.restype = ctypes.c_long
 
+AT_FDCWD = -100
+
 # openat2(2) resolve flags, <linux/openat2.h>
 RESOLVE_NO_XDEV = 0x01
 RESOLVE_NO_MAGICLINKS = 0x02
@@ -67,7 +69,7 @@ def openat2(
     how = _OpenHow(flags, mode, resolve)
     fd = _syscall(
         ctypes.c_long(_number("openat2")),
-        ctypes.c_int(dirfd),
+        ctypes.c_long(dirfd),  # syscall(2) reads every argument as a long
         ctypes.c_char_p(raw),
         ctypes.byref(how),
         ctypes.c_size_t(ctypes.sizeof(how)),
