@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
+from .api_containers import ContainersMixin
 from .config import EngineConfig
 from .content.store import ContentStore
 from .errors import EngineError, PermissionDenied
@@ -39,7 +40,7 @@ def require_root() -> None:
                                "run it with sudo")
 
 
-class Engine:
+class Engine(ContainersMixin):
     """One engine over one root. Cheap to create; safe to use from several processes."""
 
     def __init__(self, config: EngineConfig | None = None) -> None:

@@ -147,3 +147,76 @@ class EventRecord:
             attributes={str(k): str(v) for k, v in (actor.get("Attributes") or {}).items()},
             time_nano=int(d.get("timeNano", 0)),
         )
+
+
+@dataclass(frozen=True)
+class CreateOptions:
+    """``docker create``/``run`` flags, validated by the engine, not the front end.
+
+    Attributes:
+        entrypoint: ``None`` keeps the image's; an empty tuple clears it
+            (``--entrypoint ""``).
+        restart: ``no``, ``on-failure[:N]``, ``always`` or ``unless-stopped``.
+        ulimits: docker's ``name=soft[:hard]`` strings.
+        security_opt: ``seccomp=unconfined|<file>``, ``no-new-privileges[:true]``.
+        network: ``none`` or ``host`` until networks land.
+    """
+
+    image: str
+    command: tuple[str, ...] = ()
+    entrypoint: tuple[str, ...] | None = None
+    name: str | None = None
+    env: tuple[str, ...] = ()
+    workdir: str | None = None
+    user: str | None = None
+    group_add: tuple[str, ...] = ()
+    hostname: str | None = None
+    tty: bool = False
+    stdin_open: bool = False
+    init: bool = False
+    restart: str = "no"
+    stop_signal: str | None = None
+    stop_timeout: int | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+    read_only: bool = False
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    security_opt: tuple[str, ...] = ()
+    privileged: bool = False
+    ulimits: tuple[str, ...] = ()
+    runtime: str = "pydock"
+    network: str = "none"
+    auto_remove: bool = False
+    log_opts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ContainerSummary:
+    """One row of ``pydock ps``."""
+
+    id: str
+    name: str
+    image: str
+    image_id: str
+    command: str
+    created: float
+    status: str  # created, running, paused, restarting, exited, dead
+    exit_code: int
+    started_at: float
+    finished_at: float
+    labels: dict[str, str] = field(default_factory=dict)
+    health: str = ""
+    pid: int = 0
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+
+@dataclass(frozen=True)
+class ContainerReport:
+    """Per-item result of a batch container verb (stop, kill, rm, pause, ...)."""
+
+    item: str
+    id: str = ""
+    error: str | None = None

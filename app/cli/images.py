@@ -25,8 +25,9 @@ def register(sub: Any) -> None:
     _list_parser(isub.add_parser("ls", aliases=["list"], help="List images"))
     _inspect_parser(isub.add_parser("inspect", help="Display detailed information on images"))
     top = sub.add_parser("inspect", help="Return low-level information on objects")
-    top.add_argument("--type", choices=["image"], default=None)
+    top.add_argument("--type", choices=["image", "container"], default=None)
     _inspect_parser(top)
+    top.set_defaults(handler=_inspect_any)
     _history_parser(isub.add_parser("history", help="Show the history of an image"))
     _history_parser(sub.add_parser("history", help="Show the history of an image"))
     for p in (isub.add_parser("tag", help="Create a tag TARGET that refers to SOURCE"),
@@ -154,6 +155,26 @@ def _inspect(engine: Engine, args: argparse.Namespace) -> int:
     found, code = [], 0
     for name in args.images:
         try:
+            found.append(engine.images_inspect(name))
+        except EngineError as err:
+            sys.stderr.write(f"Error: {err}\n")
+            code = 1
+    output.json_array(found)
+    return code
+
+
+def _inspect_any(engine: Engine, args: argparse.Namespace) -> int:
+    """docker inspect: containers first, then images, unless --type says which."""
+    found, code = [], 0
+    for name in args.images:
+        try:
+            if args.type != "image":
+                try:
+                    found.append(engine.containers_inspect(name))
+                    continue
+                except EngineError:
+                    if args.type == "container":
+                        raise
             found.append(engine.images_inspect(name))
         except EngineError as err:
             sys.stderr.write(f"Error: {err}\n")

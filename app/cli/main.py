@@ -15,7 +15,7 @@ from pathlib import Path
 from engine import Engine, EngineConfig, EngineError, require_root
 from engine.config import default_root
 
-from . import images, system
+from . import containers, images, system
 
 EXIT_ERROR = 1
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="state directory (default: $PYDOCK_ROOT or /var/lib/pydock)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     images.register(sub)
+    containers.register(sub)
     system.register(sub)
     return p
 

@@ -77,3 +77,142 @@ def openat2(
     if fd < 0:
         raise _fail(os.fsdecode(raw))
     return int(fd)
+
+
+# -- mounts -------------------------------------------------------------------
+# mount(2) flags, <sys/mount.h>
+MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
+MS_NOATIME = 0x400
+MS_BIND = 0x1000
+MS_MOVE = 0x2000
+MS_REC = 0x4000
+MS_PRIVATE = 0x40000
+MS_SLAVE = 0x80000
+MS_STRICTATIME = 0x1000000
+MNT_DETACH = 0x2
+
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong,
+                        ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                        ctypes.c_ulong]
+
+
+def _b(s: str | bytes | os.PathLike[str] | None) -> bytes | None:
+    return None if s is None else os.fsencode(s)
+
+
+def mount(source: str | None, target: str | os.PathLike[str], fstype: str | None,
+          flags: int = 0, data: str | None = None) -> None:
+    if _libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)) != 0:
+        raise _fail(os.fsdecode(target))
+
+
+def umount2(target: str | os.PathLike[str], flags: int = 0) -> None:
+    if _libc.umount2(_b(target), flags) != 0:
+        raise _fail(os.fsdecode(target))
+
+
+def pivot_root(new_root: str, put_old: str) -> None:
+    # glibc has no wrapper; 155 on x86_64, 41 on aarch64
+    nr = {"x86_64": 155, "aarch64": 41}.get(platform.machine())
+    if nr is None:
+        raise OSError(errno.ENOSYS, "pivot_root is not wired for this machine")
+    if _syscall(ctypes.c_long(nr), _b(new_root), _b(put_old)) != 0:
+        raise _fail(new_root)
+
+
+def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
+    rc = _libc.prctl(option, arg2, arg3, arg4, arg5)
+    if rc < 0:
+        raise _fail(f"prctl({option})")
+    return int(rc)
+
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NAME = 15
+PR_CAPBSET_DROP = 24
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+
+
+# -- capabilities -------------------------------------------------------------
+# capget(2)/capset(2) are libcap's job in C; we call the raw syscalls with the
+# v3 ABI (two 32-bit words per set, so caps 0..63). Numbers: x86_64, aarch64.
+_CAP_NR = {"x86_64": (125, 126), "aarch64": (90, 91)}.get(platform.machine())
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+PR_GET_KEEPCAPS = 7
+PR_SET_KEEPCAPS = 8
+PR_CAPBSET_READ = 23
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_IS_SET = 1
+PR_CAP_AMBIENT_RAISE = 2
+PR_CAP_AMBIENT_LOWER = 3
+PR_CAP_AMBIENT_CLEAR_ALL = 4
+
+
+class _CapHeader(ctypes.Structure):  # struct __user_cap_header_struct
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):  # struct __user_cap_data_struct
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def _cap_nr(index: int) -> int:
+    if _CAP_NR is None:
+        raise OSError(errno.ENOSYS, f"capget/capset are not wired for {platform.machine()}")
+    return _CAP_NR[index]
+
+
+def capget(pid: int = 0) -> tuple[int, int, int]:
+    """Return (effective, permitted, inheritable) of ``pid`` (0 = this thread) as bitmasks."""
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, pid)
+    data = (_CapData * 2)()
+    if _syscall(ctypes.c_long(_cap_nr(0)), ctypes.byref(header), ctypes.byref(data)) != 0:
+        raise _fail("capget")
+    eff, prm, inh = (data[0].effective | data[1].effective << 32,
+                     data[0].permitted | data[1].permitted << 32,
+                     data[0].inheritable | data[1].inheritable << 32)
+    return eff, prm, inh
+
+
+def capset(effective: int, permitted: int, inheritable: int) -> None:
+    """Set this thread's three sets; the kernel only lets permitted shrink."""
+    header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+    data = (_CapData * 2)()
+    for word in (0, 1):
+        shift = 32 * word
+        data[word].effective = (effective >> shift) & 0xFFFFFFFF
+        data[word].permitted = (permitted >> shift) & 0xFFFFFFFF
+        data[word].inheritable = (inheritable >> shift) & 0xFFFFFFFF
+    if _syscall(ctypes.c_long(_cap_nr(1)), ctypes.byref(header), ctypes.byref(data)) != 0:
+        raise _fail("capset")
+
+
+def capbset_read(cap: int) -> bool:
+    """Whether ``cap`` is in the bounding set; EINVAL if the kernel does not know it."""
+    return prctl(PR_CAPBSET_READ, cap) == 1
+
+
+def capbset_drop(cap: int) -> None:
+    """Remove ``cap`` from the bounding set for good (needs CAP_SETPCAP)."""
+    prctl(PR_CAPBSET_DROP, cap)
+
+
+def set_keepcaps(keep: bool) -> None:
+    """Keep the permitted set across a uid change from 0 (cleared again on execve)."""
+    prctl(PR_SET_KEEPCAPS, int(keep))
+
+
+def ambient_clear_all() -> None:
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)

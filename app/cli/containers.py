@@ -1,0 +1,266 @@
+"""``pydock run|create|start|stop|kill|restart|pause|unpause|rm|rename|wait|logs|ps|attach``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from engine import Engine, EngineError
+from engine.errors import InvalidArgument
+
+from . import output
+from .container_flags import add_create_flags, create_options
+
+EXIT_ENGINE = 125
+
+
+def register(sub: Any) -> None:
+    for verb, handler in (("run", _run), ("create", _create)):
+        # add_help=False: docker's -h is --hostname here.
+        p = sub.add_parser(verb, help=f"{verb.capitalize()} a container", add_help=False)
+        p.add_argument("--help", action="help")
+        p.add_argument("-d", "--detach", action="store_true") if verb == "run" else None
+        add_create_flags(p)
+        p.set_defaults(handler=handler, error_exit=EXIT_ENGINE)
+    p = sub.add_parser("start", help="Start one or more stopped containers")
+    p.add_argument("-a", "--attach", action="store_true")
+    p.add_argument("-i", "--interactive", action="store_true")
+    p.add_argument("containers", nargs="+")
+    p.set_defaults(handler=_start)
+    for verb, fn, helptext in (("stop", "containers_stop", "Stop running containers"),
+                               ("restart", "containers_restart", "Restart containers")):
+        p = sub.add_parser(verb, help=helptext)
+        p.add_argument("-t", "--time", "--timeout", type=int, default=None, dest="timeout")
+        p.add_argument("containers", nargs="+")
+        p.set_defaults(handler=_batch(fn, lambda a: {"timeout": a.timeout}))
+    p = sub.add_parser("kill", help="Kill running containers")
+    p.add_argument("-s", "--signal", default="SIGKILL")
+    p.add_argument("containers", nargs="+")
+    p.set_defaults(handler=_batch("containers_kill", lambda a: {"signal": a.signal}))
+    for verb, fn in (("pause", "containers_pause"), ("unpause", "containers_unpause")):
+        p = sub.add_parser(verb, help=f"{verb.capitalize()} all processes in containers")
+        p.add_argument("containers", nargs="+")
+        p.set_defaults(handler=_batch(fn, lambda a: {}))
+    p = sub.add_parser("rm", help="Remove containers")
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("-v", "--volumes", action="store_true")
+    p.add_argument("containers", nargs="+")
+    p.set_defaults(handler=_batch("containers_remove",
+                                  lambda a: {"force": a.force, "volumes": a.volumes}))
+    p = sub.add_parser("rename", help="Rename a container")
+    p.add_argument("container")
+    p.add_argument("new_name")
+    p.set_defaults(handler=lambda e, a: e.containers_rename(a.container, a.new_name) or 0)
+    p = sub.add_parser("wait", help="Block until containers stop, then print their exit codes")
+    p.add_argument("containers", nargs="+")
+    p.set_defaults(handler=_wait)
+    p = sub.add_parser("logs", help="Fetch the logs of a container")
+    p.add_argument("container")
+    p.add_argument("-f", "--follow", action="store_true")
+    p.add_argument("-n", "--tail", default="all")
+    p.add_argument("--since")
+    p.add_argument("--until")
+    p.add_argument("-t", "--timestamps", action="store_true")
+    p.set_defaults(handler=_logs)
+    p = sub.add_parser("attach", help="Attach to a running container")
+    p.add_argument("container")
+    p.add_argument("--no-stdin", action="store_true")
+    p.set_defaults(handler=_attach)
+    for p in (sub.add_parser("ps", help="List containers"),
+              sub.add_parser("container", help="Manage containers").add_subparsers(
+                  dest="container_command").add_parser("ls", help="List containers")):
+        p.add_argument("-a", "--all", action="store_true")
+        p.add_argument("-q", "--quiet", action="store_true")
+        p.add_argument("-n", "--last", type=int, default=-1)
+        p.add_argument("-l", "--latest", action="store_true")
+        p.add_argument("--no-trunc", action="store_true")
+        p.add_argument("-f", "--filter", action="append", default=[])
+        p.add_argument("--format", default="table")
+        p.set_defaults(handler=_ps)
+
+
+def _batch(fn: str, kwargs: Any) -> Any:
+    def handler(engine: Engine, args: argparse.Namespace) -> int:
+        code = 0
+        for rep in getattr(engine, fn)(args.containers, **kwargs(args)):
+            if rep.error:
+                sys.stderr.write(f"Error response from daemon: {rep.error}\n")
+                code = 1
+            else:
+                print(rep.item)
+        return code
+    return handler
+
+
+def _create(engine: Engine, args: argparse.Namespace) -> int:
+    print(engine.containers_create(create_options(args)))
+    return 0
+
+
+def _run(engine: Engine, args: argparse.Namespace) -> int:
+    from engine.runtime.lifecycle import StartFailed, wait_started
+
+    opts = create_options(args)
+    cid = engine.containers_create(opts)
+    try:
+        if args.detach:
+            engine.containers_start(cid)
+            print(cid)
+            return 0
+        return _run_attached(engine, cid, stdin=opts.stdin_open, tty=opts.tty,
+                             wait_started=wait_started)
+    except StartFailed as err:
+        sys.stderr.write(f"Error: {err}\n")
+        _discard(engine, cid)
+        return err.code
+    except EngineError:
+        _discard(engine, cid)
+        raise
+
+
+def _discard(engine: Engine, cid: str) -> None:
+    # A container that could not start is removed: bad input leaves nothing behind.
+    engine.containers_remove([cid], force=True)
+
+
+def _run_attached(engine: Engine, cid: str, *, stdin: bool, tty: bool, wait_started: Any) -> int:
+    from engine.runtime import attach
+
+    from .attach_client import relay
+
+    ready_fd = engine.containers_spawn(cid, wait_attach=True)
+    with os.fdopen(ready_fd, "rb") as ready:
+        first = json.loads(ready.readline() or b'{"state": "failed", "code": 125}')
+        if first.get("state") != "listening":
+            from engine.runtime.lifecycle import StartFailed
+
+            raise StartFailed(int(first.get("code", 125)), first.get("message", "start failed"))
+        sock = attach.connect(str(engine.containers.dir(cid) / "attach.sock"))
+        wait_started(ready)
+    with sock:
+        code, detached = relay(sock, stdin=stdin, tty_mode=tty)
+    if detached:
+        return 0
+    if code is None:
+        code = engine.containers_wait(cid)
+    return code
+
+
+def _start(engine: Engine, args: argparse.Namespace) -> int:
+    from engine.runtime.lifecycle import wait_started
+
+    if args.attach or args.interactive:
+        if len(args.containers) > 1:
+            raise InvalidArgument("you cannot start and attach multiple containers at once")
+        cid = engine.containers_resolve(args.containers[0])
+        cfg = engine.containers.load(cid)["config"]
+        return _run_attached(engine, cid, stdin=args.interactive and cfg.get("OpenStdin"),
+                             tty=bool(cfg.get("Tty")), wait_started=wait_started)
+    code = 0
+    for ref in args.containers:
+        try:
+            engine.containers_start(ref)
+            print(ref)
+        except EngineError as err:
+            sys.stderr.write(f"Error response from daemon: {err}\n")
+            code = 1
+    return code
+
+
+def _wait(engine: Engine, args: argparse.Namespace) -> int:
+    for ref in args.containers:
+        print(engine.containers_wait(ref))
+    return 0
+
+
+def _logs(engine: Engine, args: argparse.Namespace) -> int:
+    from engine.runtime.logs_read import format_entry
+
+    from .system import parse_time
+
+    tail = None if args.tail in ("all", "-1") else int(args.tail)
+    entries = engine.containers_logs(args.container, tail=tail, since=parse_time(args.since),
+                                     until=parse_time(args.until), follow=args.follow)
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+    for e in entries:
+        (err if e.stream == "stderr" else out).write(format_entry(e, args.timestamps))
+        if args.follow:
+            (err if e.stream == "stderr" else out).flush()
+    return 0
+
+
+def _attach(engine: Engine, args: argparse.Namespace) -> int:
+    from engine.runtime import attach
+
+    from .attach_client import relay
+
+    path = engine.containers_attach_path(args.container)
+    cfg = engine.containers.load(engine.containers_resolve(args.container))["config"]
+    with attach.connect(path) as sock:
+        code, detached = relay(sock, stdin=not args.no_stdin and bool(cfg.get("OpenStdin")),
+                               tty_mode=bool(cfg.get("Tty")))
+    if detached or code is None:
+        return 0
+    return code
+
+
+def _ps(engine: Engine, args: argparse.Namespace) -> int:
+    from engine.runtime.views import status_text
+
+    rows = engine.containers_list(all=args.all or args.latest or args.last > 0)
+    for f in args.filter:
+        key, eq, value = f.partition("=")
+        if not eq or key not in ("status", "name", "label", "ancestor", "id", "exited"):
+            raise InvalidArgument(f"invalid filter {f!r}")
+        rows = [r for r in rows if _match(engine, r, key, value)]
+    if args.latest:
+        rows = rows[:1]
+    elif args.last > 0:
+        rows = rows[:args.last]
+    if args.quiet:
+        for r in rows:
+            print(r.id if args.no_trunc else r.short_id)
+        return 0
+    if args.format == "json":
+        output.json_lines({"ID": r.id if args.no_trunc else r.short_id, "Image": r.image,
+                           "Command": json.dumps(r.command), "CreatedAt": r.created,
+                           "Names": r.name, "State": r.status, "Status": status_text(
+                               _state(r)), "Labels": ",".join(f"{k}={v}" for k, v in
+                                                               r.labels.items())}
+                          for r in rows)
+        return 0
+    output.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], (
+        [r.id if args.no_trunc else r.short_id, r.image, _cmd(r.command, args.no_trunc),
+         output.human_age(r.created), status_text(_state(r)), "", r.name] for r in rows))
+    return 0
+
+
+def _state(r: Any) -> dict[str, Any]:
+    return {"status": r.status, "exit_code": r.exit_code, "started_at": r.started_at,
+            "finished_at": r.finished_at}
+
+
+def _cmd(command: str, no_trunc: bool) -> str:
+    s = f'"{command}"'
+    return s if no_trunc or len(s) <= 22 else s[:20] + '…"'
+
+
+def _match(engine: Engine, r: Any, key: str, value: str) -> bool:
+    if key == "status":
+        return bool(r.status == value)
+    if key == "name":
+        return value in r.name
+    if key == "id":
+        return bool(r.id.startswith(value))
+    if key == "exited":
+        return bool(r.status == "exited" and str(r.exit_code) == value)
+    if key == "label":
+        k, eq, v = value.partition("=")
+        return k in r.labels and (not eq or r.labels[k] == v)
+    try:
+        return bool(engine.images_resolve(value) == r.image_id)
+    except EngineError:
+        return False

@@ -1,0 +1,174 @@
+"""The containers half of the facade (mixed into :class:`engine.api.Engine`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from .errors import Conflict, EngineError, ImageNotFound
+from .reference import parse
+from .types import ContainerReport, ContainerSummary, CreateOptions
+
+if TYPE_CHECKING:
+    from .config import EngineConfig
+    from .events import EventLog
+    from .images.store import ImageStore
+    from .runtime.lifecycle import Lifecycle
+    from .runtime.logs_read import LogEntry
+    from .runtime.state import ContainerStore
+
+
+class ContainersMixin:
+    config: EngineConfig
+    images: ImageStore
+    events: EventLog
+
+    @cached_property
+    def containers(self) -> ContainerStore:
+        from .runtime.state import ContainerStore
+
+        return ContainerStore(self.config.containers_dir, self.config.locks_dir)
+
+    @cached_property
+    def lifecycle(self) -> Lifecycle:
+        from .runtime.lifecycle import Lifecycle
+
+        return Lifecycle(self.config, self.containers, self.events)
+
+    def containers_resolve(self, ref: str) -> str:
+        return self.containers.resolve(ref)
+
+    def containers_create(self, opts: CreateOptions) -> str:
+        from .runtime import create
+
+        try:
+            image_id = self.images.resolve(opts.image)
+        except ImageNotFound:
+            shown = opts.image
+            try:
+                shown = parse(opts.image).familiar
+            except EngineError:
+                pass
+            raise ImageNotFound(shown) from None
+        image = self.images.record(image_id)
+        rec = create.create(self.config, self.containers, opts, image, opts.image)
+        self.lifecycle.emit("create", rec)
+        return str(rec["id"])
+
+    def containers_start(self, ref: str) -> None:
+        self.lifecycle.start(self.containers.resolve(ref))
+
+    def containers_spawn(self, ref: str, *, wait_attach: bool) -> int:
+        """Start with a monitor that waits for the caller to attach; returns its ready fd."""
+        return self.lifecycle.spawn_monitor(self.containers.resolve(ref), wait_attach=wait_attach)
+
+    def containers_attach_path(self, ref: str) -> str:
+        cid = self.containers.resolve(ref)
+        rec = self.lifecycle.refresh(cid)
+        if rec["state"]["status"] not in ("running", "paused"):
+            raise Conflict("You cannot attach to a stopped container, start it first")
+        return str(self.containers.dir(cid) / "attach.sock")
+
+    def _batch(self, refs: list[str], act: Callable[[str], Any]) -> list[ContainerReport]:
+        out = []
+        for ref in refs:
+            try:
+                cid = self.containers.resolve(ref)
+                act(cid)
+                out.append(ContainerReport(ref, cid))
+            except EngineError as err:
+                out.append(ContainerReport(ref, error=str(err)))
+        return out
+
+    def containers_stop(self, refs: list[str], *, timeout: int | None = None
+                        ) -> list[ContainerReport]:
+        return self._batch(refs, lambda cid: self.lifecycle.stop(cid, timeout))
+
+    def containers_kill(self, refs: list[str], *, signal: str = "SIGKILL"
+                        ) -> list[ContainerReport]:
+        return self._batch(refs, lambda cid: self.lifecycle.kill(cid, signal))
+
+    def containers_restart(self, refs: list[str], *, timeout: int | None = None
+                           ) -> list[ContainerReport]:
+        def restart(cid: str) -> None:
+            self.lifecycle.stop(cid, timeout)
+            self.lifecycle.start(cid)
+            self.lifecycle.emit("restart", self.containers.load(cid))
+
+        return self._batch(refs, restart)
+
+    def containers_pause(self, refs: list[str]) -> list[ContainerReport]:
+        return self._batch(refs, self.lifecycle.pause)
+
+    def containers_unpause(self, refs: list[str]) -> list[ContainerReport]:
+        return self._batch(refs, self.lifecycle.unpause)
+
+    def containers_remove(self, refs: list[str], *, force: bool = False,
+                          volumes: bool = False) -> list[ContainerReport]:
+        from .runtime import removal
+
+        def rm(cid: str) -> None:
+            rec = self.lifecycle.refresh(cid)
+            if rec["state"]["status"] in ("running", "paused", "restarting"):
+                if not force:
+                    raise Conflict(f"cannot remove container {rec['name']}: container is "
+                                   f"{rec['state']['status']}: stop the container before "
+                                   "removing or force remove")
+                self.lifecycle.kill(cid, "SIGKILL") if rec["state"]["status"] != "restarting" \
+                    else None
+                self.lifecycle.stop(cid, 0)
+            with self.containers.locked(cid):
+                removal.remove_files(self.config, cid)
+            self.lifecycle.emit("destroy", rec)
+
+        return self._batch(refs, rm)
+
+    def containers_rename(self, ref: str, new_name: str) -> None:
+        from .runtime.options import check_name
+
+        cid = self.containers.resolve(ref)
+        old = self.containers.load(cid)["name"]
+        self.containers.rename(cid, check_name(new_name))
+        self.lifecycle.emit("rename", self.containers.load(cid), oldName="/" + old)
+
+    def containers_wait(self, ref: str) -> int:
+        return self.lifecycle.wait(self.containers.resolve(ref))
+
+    def containers_list(self, *, all: bool = False) -> list[ContainerSummary]:  # noqa: A002
+        from .runtime import views
+
+        out = []
+        for cid in self.containers.ids():
+            try:
+                rec = self.lifecycle.refresh(cid)
+            except EngineError:
+                continue  # removed while we looked
+            if all or rec["state"]["status"] in ("running", "paused", "restarting"):
+                out.append(views.summary(rec))
+        out.sort(key=lambda c: -c.created)
+        return out
+
+    def containers_inspect(self, ref: str) -> dict[str, Any]:
+        from .runtime import create, views
+
+        cid = self.containers.resolve(ref)
+        rec = self.lifecycle.refresh(cid)
+        cdir = self.containers.dir(cid)
+        return views.inspect(rec, str(cdir), create.load_spec(cdir))
+
+    def containers_logs(self, ref: str, *, tail: int | None = None, since: float | None = None,
+                        until: float | None = None, follow: bool = False) -> Iterator[LogEntry]:
+        from .runtime import logs_read
+
+        cid = self.containers.resolve(ref)
+        path = self.containers.dir(cid) / "ctr.log"
+        if not follow:
+            return logs_read.read_logs(path, tail=tail, since=since, until=until)
+
+        def stopped() -> bool:
+            st = self.lifecycle.refresh(cid)["state"]
+            return st["status"] not in ("running", "paused", "restarting") or (
+                until is not None and __import__("time").time() > until)
+
+        return logs_read.follow_logs(path, since=since, tail=tail, stop=stopped)

@@ -1,0 +1,53 @@
+"""Which cgroup layout the host has, and the driver for it.
+
+Detection looks at files rather than ``statfs`` magic numbers so a fixture tree
+under ``EngineConfig.cgroup_root`` is detected exactly like the real mount:
+
+- ``v2``: ``<root>/cgroup.controllers`` exists (the unified hierarchy is the root);
+- ``hybrid``: v1 controllers, plus a v2 mount at ``<root>/unified`` (systemd's
+  hybrid mode) that holds no controllers but has ``cgroup.freeze``/``cgroup.kill``;
+- ``v1``: only per-controller hierarchies.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from engine.config import EngineConfig
+from engine.errors import Unavailable
+
+from .base import CgroupDriver
+from .v1 import V1Driver, mounted_controllers
+from .v2 import V2Driver
+
+Mode = Literal["v1", "v2", "hybrid"]
+
+
+def detect(cgroup_root: Path) -> Mode:
+    """The layout under ``cgroup_root``; Unavailable when there is no cgroup mount at all."""
+    root = Path(cgroup_root)
+    if (root / "cgroup.controllers").is_file():
+        return "v2"
+    v1 = mounted_controllers(root)
+    if (root / "unified" / "cgroup.controllers").is_file():
+        return "hybrid"
+    if v1:
+        return "v1"
+    raise Unavailable(f"no cgroup hierarchy is mounted under {root}")
+
+
+def get_driver(config: EngineConfig, parent: str = "pydock", *,
+               timeout: float = 5.0) -> CgroupDriver:
+    """The driver for this host; containers live under ``parent`` in every hierarchy.
+
+    On hybrid hosts v1 is the driver (the v2 mount has no controllers to limit
+    anything); the unified mount is used alongside for cgroup.kill and as a
+    freezer when the v1 freezer is not mounted.
+    """
+    root = config.cgroup_root
+    mode = detect(root)
+    if mode == "v2":
+        return V2Driver(root, parent, timeout=timeout)
+    unified = root / "unified" if mode == "hybrid" else None
+    return V1Driver(root, parent, unified=unified, timeout=timeout)

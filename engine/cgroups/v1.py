@@ -1,0 +1,230 @@
+"""cgroup v1: one directory per controller, ``<root>/<controller>/<parent>/<name>``.
+
+Controllers that are not mounted are skipped (their limits become warnings), and
+co-mounted ones (``cpu,cpuacct``) share a directory. ``name=systemd`` is left to
+systemd. On a hybrid host the container also gets a directory in the unified
+mount: it has no controllers, but gives ``cgroup.kill`` and a freezer fallback.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from engine.errors import NotFound, Unavailable
+
+from ._fs import (
+    Write,
+    apply_plan,
+    read_keyed,
+    read_pids,
+    read_text,
+    translate,
+    wait_until,
+    write_text,
+)
+from .base import CgroupDriver, CgroupHandle, Limits, check_name, check_parent
+from .v2 import frozen_state, prune, set_frozen
+
+CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "blkio", "devices")
+# Where pids() looks: any hierarchy holds every task; the freezer is the one runc reads.
+_PRIMARY = ("freezer", "pids", "memory", "cpu", "cpuacct", "blkio", "devices", "cpuset",
+            "unified")
+
+
+def mounted_controllers(cgroup_root: Path) -> dict[str, Path]:
+    """Controller → hierarchy root, from the directories under ``cgroup_root``.
+
+    A directory counts when it has ``cgroup.procs`` (an unmounted mount point does
+    not); ``cpu,cpuacct`` maps both names. Reading mountinfo instead would tie
+    the driver to the real host and break fixture trees.
+    """
+    out: dict[str, Path] = {}
+    try:
+        entries = sorted(os.scandir(cgroup_root), key=lambda e: e.name)
+    except FileNotFoundError:
+        return out
+    for entry in entries:
+        names = [n for n in entry.name.split(",") if n in CONTROLLERS]
+        if not names or not os.path.exists(os.path.join(entry.path, "cgroup.procs")):
+            continue
+        for n in names:
+            out.setdefault(n, Path(entry.path))
+    return out
+
+
+def _num(value: int) -> str:
+    return "-1" if value == -1 else str(value)
+
+
+class V1Driver(CgroupDriver):
+    """Legacy per-controller hierarchies; ``unified`` is the v2 mount on hybrid hosts."""
+
+    version = "v1"
+
+    def __init__(self, cgroup_root: Path, parent: str = "pydock", *,
+                 unified: Path | None = None, timeout: float = 5.0) -> None:
+        self.cgroup_root = Path(cgroup_root)
+        self.parent = check_parent(parent)
+        self.timeout = timeout
+        self.mounts = mounted_controllers(self.cgroup_root)
+        if unified is not None:
+            self.mounts["unified"] = Path(unified)
+
+    @staticmethod
+    def plan_writes(limits: Limits) -> list[Write]:
+        w: list[Write] = []
+        mem, swap = limits.memory or 0, limits.memory_swap or 0
+        if mem:
+            w.append(("memory", "memory.limit_in_bytes", _num(mem)))
+        if swap or mem == -1:
+            # memsw is memory + swap, docker's own unit; lifting memory lifts it too
+            # (runc), or the kernel would keep memory capped by the old memsw.
+            w.append(("memory", "memory.memsw.limit_in_bytes", _num(swap or -1)))
+        if limits.memory_reservation:
+            w.append(("memory", "memory.soft_limit_in_bytes", str(limits.memory_reservation)))
+        if limits.cpu_shares:
+            w.append(("cpu", "cpu.shares", str(limits.cpu_shares)))
+        if limits.cpu_period:
+            w.append(("cpu", "cpu.cfs_period_us", str(limits.cpu_period)))
+        if limits.cpu_quota:
+            w.append(("cpu", "cpu.cfs_quota_us", _num(limits.cpu_quota)))
+        if limits.cpuset_cpus:
+            w.append(("cpuset", "cpuset.cpus", limits.cpuset_cpus))
+        if limits.pids_limit is not None:
+            pids = limits.pids_limit
+            w.append(("pids", "pids.max", "max" if pids <= 0 else str(pids)))
+        if limits.blkio_weight:
+            w.append(("blkio", "blkio.weight", str(limits.blkio_weight)))
+        return w
+
+    def handle(self, name: str) -> CgroupHandle:
+        check_name(name)
+        dirs = tuple((c, base / self.parent / name) for c, base in self.mounts.items())
+        return CgroupHandle(name, self.parent, "v1", dirs)
+
+    def create(self, name: str, limits: Limits | None = None) -> CgroupHandle:
+        h = self.handle(name)
+        try:
+            for ctrl, d in h.dirs:
+                self._make(self.mounts[ctrl], d, cpuset=ctrl == "cpuset")
+        except OSError as err:
+            raise translate(err, f"create cgroup {h.relpath}") from err
+        warnings = self.set_limits(h, limits) if limits is not None else []
+        return replace(h, warnings=tuple(warnings))
+
+    def _make(self, base: Path, target: Path, *, cpuset: bool) -> None:
+        level = base
+        for part in target.relative_to(base).parts:
+            above, level = level, level / part
+            level.mkdir(exist_ok=True)
+            if cpuset:
+                # A new cpuset starts with no CPUs and no memory nodes, and the kernel
+                # refuses tasks (ENOSPC) until both are set: inherit the parent's.
+                for f in ("cpuset.cpus", "cpuset.mems"):
+                    mine = read_text(level / f)
+                    if mine is not None and not mine.strip():
+                        write_text(level / f, (read_text(above / f) or "").strip())
+
+    def add_pid(self, handle: CgroupHandle, pid: int) -> None:
+        for d in self._unique_dirs(handle):
+            try:
+                write_text(d / "cgroup.procs", str(pid))
+            except FileNotFoundError as err:
+                raise NotFound(f"cgroup {handle.relpath} does not exist in {d}") from err
+            except OSError as err:
+                raise translate(err, f"move {pid} into {d}") from err
+
+    def _primary(self, handle: CgroupHandle) -> Path | None:
+        for c in _PRIMARY:
+            d = handle.dir(c)
+            if d is not None:
+                return d
+        return None
+
+    def pids(self, handle: CgroupHandle) -> list[int]:
+        d = self._primary(handle)
+        return read_pids(d) if d is not None else []
+
+    def freeze(self, handle: CgroupHandle) -> None:
+        self._freeze(handle, True)
+
+    def thaw(self, handle: CgroupHandle) -> None:
+        self._freeze(handle, False)
+
+    def _freeze(self, handle: CgroupHandle, frozen: bool) -> None:
+        d = handle.dir("freezer")
+        if d is None:
+            unified = handle.dir("unified")
+            if unified is None:
+                raise Unavailable("the freezer cgroup is not mounted: cannot pause")
+            set_frozen(unified, frozen, self.timeout)
+            return
+        want = "FROZEN" if frozen else "THAWED"
+        state = d / "freezer.state"
+
+        def request() -> None:
+            try:
+                write_text(state, want)
+            except FileNotFoundError as err:
+                raise NotFound(f"cgroup {handle.relpath} does not exist") from err
+            except OSError as err:
+                raise translate(err, f"set {state} to {want}") from err
+
+        def reached() -> bool:
+            now = read_text(state)
+            if now is None:
+                raise NotFound(f"cgroup {handle.relpath} disappeared while (un)freezing")
+            return now.strip() == want
+
+        request()
+        # FREEZING can stick (a task in vfork or uninterruptible sleep): rewriting
+        # the request makes the kernel retry the tasks it missed.
+        if not wait_until(reached, self.timeout, nudge=request):
+            if frozen:
+                try:
+                    write_text(state, "THAWED")
+                except OSError:
+                    pass
+            raise Unavailable(f"cgroup {handle.relpath} did not reach {want} "
+                              f"within {self.timeout:g}s")
+
+    def is_frozen(self, handle: CgroupHandle) -> bool:
+        d = handle.dir("freezer")
+        if d is not None:
+            return (read_text(d / "freezer.state") or "").strip() == "FROZEN"
+        unified = handle.dir("unified")
+        return bool(unified is not None and frozen_state(unified))
+
+    def _kill_file(self, handle: CgroupHandle) -> Path | None:
+        unified = handle.dir("unified")
+        if unified is None or not (unified / "cgroup.kill").exists():
+            return None
+        return unified / "cgroup.kill"
+
+    def oom_killed_count(self, handle: CgroupHandle) -> int:
+        # The oom_kill line exists since Linux 4.13; older kernels report 0.
+        d = handle.dir("memory")
+        if d is None:
+            return 0
+        return int(read_keyed(d / "memory.oom_control").get("oom_kill", "0"))
+
+    def set_limits(self, handle: CgroupHandle, limits: Limits) -> list[str]:
+        def resolve(directory: Path, name: str, value: str) -> tuple[str, str]:
+            # Under the BFQ scheduler the weight lives in blkio.bfq.weight (runc).
+            if name == "blkio.weight" and (directory / "blkio.bfq.weight").exists():
+                return "blkio.bfq.weight", value
+            return name, value
+
+        return apply_plan(dict(handle.dirs), self.plan_writes(limits), resolve)
+
+    def paths(self, handle: CgroupHandle) -> dict[str, Path]:
+        return dict(handle.dirs)
+
+    def prune_parent(self) -> None:
+        seen: set[str] = set()
+        for base in self.mounts.values():
+            if os.path.realpath(base) not in seen:
+                seen.add(os.path.realpath(base))
+                prune(base, self.parent)

@@ -1,0 +1,54 @@
+"""The attach protocol between a container's monitor and its clients (a unix socket).
+
+Frames are ``type (1 byte) | length (4 bytes, big-endian) | payload``. The monitor
+sends output and, at the end, the exit code; clients send input, window sizes
+and the end of their input. Docker's detach keys (ctrl-p ctrl-q) are a client
+matter: the client just closes its end.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+from typing import Any
+
+STDIN, STDOUT, STDERR, EXIT, RESIZE, STDIN_EOF = 0, 1, 2, 3, 4, 5
+_HEAD = struct.Struct(">BI")
+MAX_FRAME = 1 << 20
+
+
+def frame(kind: int, payload: bytes) -> bytes:
+    return _HEAD.pack(kind, len(payload)) + payload
+
+
+def json_frame(kind: int, obj: Any) -> bytes:
+    return frame(kind, json.dumps(obj).encode())
+
+
+class FrameReader:
+    """Incremental parser: feed bytes, get complete frames."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+
+    def feed(self, data: bytes) -> list[tuple[int, bytes]]:
+        self.buf += data
+        out = []
+        while len(self.buf) >= _HEAD.size:
+            kind, n = _HEAD.unpack_from(self.buf)
+            if n > MAX_FRAME:
+                raise ValueError("attach frame too large")
+            if len(self.buf) < _HEAD.size + n:
+                break
+            out.append((kind, self.buf[_HEAD.size:_HEAD.size + n]))
+            self.buf = self.buf[_HEAD.size + n:]
+        return out
+
+
+def connect(path: str, timeout: float = 5.0) -> socket.socket:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    s.settimeout(None)
+    return s

@@ -1,0 +1,276 @@
+"""Reader side of the container log: ``pydock logs [-f] [--tail N] [--since] [--until]``.
+
+The file set is ``ctr.log.N`` (oldest) … ``ctr.log.1``, ``ctr.log`` (newest); rotated
+files may be gzipped (``ctr.log.K.gz``). Readers never lock: they open the current
+file first and drop any rotated file that turns out to be that same inode, so a
+rotation racing with the read neither loses nor repeats the snapshot's entries.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from .logs_write import parse_time, rfc3339_nano, rotated_files
+
+BLOCK = 64 * 1024  # backwards-read unit for --tail
+_MAX_PENDING = 4 * 1024 * 1024  # a follower drops an unterminated run longer than this
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One json-file line: the stream, the raw output (with its newline) and its time."""
+
+    stream: str
+    data: bytes
+    time_ns: int
+
+
+def format_entry(e: LogEntry, timestamps: bool = False) -> bytes:
+    """The entry as ``docker logs`` prints it; ``-t`` adds a fixed-width RFC3339Nano time."""
+    return (rfc3339_nano(e.time_ns, fixed=True).encode() + b" " if timestamps else b"") + e.data
+
+
+def _open(path: Path) -> BinaryIO:
+    # Every read goes through here, so a test can count the bytes a --tail reads.
+    return open(path, "rb")
+
+
+def parse_line(raw: bytes) -> LogEntry | None:
+    """One json-file line; None for anything malformed (readers skip those)."""
+    try:
+        d = json.loads(raw)
+        log, stream, t = d.get("log", ""), d.get("stream", "stdout"), d["time"]
+    except (ValueError, AttributeError, KeyError, TypeError):  # not JSON, not an object
+        return None
+    ns = parse_time(t) if isinstance(t, str) else None
+    if ns is None or not isinstance(log, str) or not isinstance(stream, str):
+        return None
+    return LogEntry(stream, log.encode("utf-8", "replace"), ns)
+
+
+class _Seg:
+    """One file of the set, opened at snapshot time; gzip members are inflated on use."""
+
+    def __init__(self, f: BinaryIO, gz: bool, end: int | None = None) -> None:
+        self.f, self.gz, self.end = f, gz, end
+
+    def view(self) -> tuple[BinaryIO, int]:
+        if self.gz:
+            import gzip  # rare: only compressed rotations need it
+
+            data = gzip.decompress(self.f.read())
+            return io.BytesIO(data), len(data)
+        return self.f, self.end if self.end is not None else os.fstat(self.f.fileno()).st_size
+
+
+def _open_split(path: Path, ino: int) -> tuple[list[_Seg], list[_Seg]]:
+    """Open the rotated files and split them around inode ``ino`` (a file we hold, maybe
+    renamed under us): (older, newer), each oldest first, ``ino`` itself in neither.
+    ``newer`` stays empty when ``ino`` is not found (deleted, or replaced by its .gz)."""
+    newer: list[_Seg] = []
+    older: list[_Seg] = []
+    seen, numbers = False, set()
+    for k, p, gz in rotated_files(path):  # newest first
+        if k in numbers:
+            continue  # the .gz being written next to its complete plain file
+        try:
+            f = _open(p)
+        except FileNotFoundError:
+            continue
+        numbers.add(k)
+        if not gz and os.fstat(f.fileno()).st_ino == ino:
+            f.close()
+            seen = True
+            continue
+        (older if seen else newer).append(_Seg(f, gz))
+    if not seen:
+        older, newer = newer, []
+    return older[::-1], newer[::-1]
+
+
+def _line_end(f: BinaryIO, size: int) -> int:
+    """Offset just after the last newline before ``size``."""
+    pos = size
+    while pos > 0:
+        start = max(0, pos - BLOCK)
+        f.seek(start)
+        chunk = f.read(pos - start)
+        nl = chunk.rfind(b"\n")
+        if nl >= 0:
+            return start + nl + 1
+        pos = start
+    return 0
+
+
+def _snapshot(path: Path) -> tuple[list[_Seg], _Seg | None]:
+    """The file set, oldest first, and the current file's segment, which ends after its
+    last complete line (a half-written one is left for the follower, not dropped)."""
+    try:
+        f: BinaryIO | None = _open(path)
+    except FileNotFoundError:
+        f = None
+    cur = None if f is None else _Seg(f, False, _line_end(f, os.fstat(f.fileno()).st_size))
+    older, newer = _open_split(path, -1 if f is None else os.fstat(f.fileno()).st_ino)
+    for seg in newer:  # rotated after we opened the current file: later entries, not ours
+        seg.f.close()
+    return older + ([cur] if cur is not None else []), cur
+
+
+def _backward(f: BinaryIO, end: int) -> Iterator[bytes]:
+    pos, carry = end, b""
+    while pos > 0:
+        start = max(0, pos - BLOCK)
+        f.seek(start)
+        lines = (f.read(pos - start) + carry).split(b"\n")
+        pos, carry = start, lines[0]
+        for line in reversed(lines[1:]):
+            if line:
+                yield line
+    if carry:
+        yield carry
+
+
+def _forward(f: BinaryIO, end: int) -> Iterator[bytes]:
+    f.seek(0)
+    left = end
+    while left > 0 and (line := f.readline(left)):
+        left -= len(line)
+        yield line
+
+
+def _emit(segs: list[_Seg], tail: int | None, since: int | None,
+          until: int | None) -> Iterator[LogEntry]:
+    if tail is not None and tail >= 0:
+        found: list[LogEntry] = []
+        for seg in reversed(segs):
+            if len(found) >= tail:
+                break
+            f, end = seg.view()
+            for raw in _backward(f, end):
+                e = parse_line(raw)
+                if e is None or (until is not None and e.time_ns > until):
+                    continue
+                if since is not None and e.time_ns < since:
+                    # The writer stamps lines in file order, so nothing older matches.
+                    yield from reversed(found)
+                    return
+                found.append(e)
+                if len(found) >= tail:
+                    break
+        yield from reversed(found)
+        return
+    for seg in segs:
+        f, end = seg.view()
+        for raw in _forward(f, end):
+            e = parse_line(raw)
+            if e is not None and (since is None or e.time_ns >= since) \
+                    and (until is None or e.time_ns <= until):
+                yield e
+
+
+def _ns(t: float | None) -> int | None:
+    return None if t is None else int(t * 1_000_000_000)
+
+
+def read_logs(path: Path, *, tail: int | None = None, since: float | None = None,
+              until: float | None = None) -> Iterator[LogEntry]:
+    """Entries already written, oldest first, across rotated files.
+
+    ``tail=N`` keeps the last N entries that pass ``since``/``until`` (Unix seconds,
+    inclusive) and reads the files backwards, so its cost follows N, not the log size.
+    A negative ``tail`` means all, like docker's ``--tail all``.
+    """
+    segs, _ = _snapshot(path)
+    try:
+        yield from _emit(segs, tail, _ns(since), _ns(until))
+    finally:
+        for s in segs:
+            s.f.close()
+
+
+class _Live:
+    """The file a follower is reading: where it stopped and the unterminated rest."""
+
+    def __init__(self, f: BinaryIO, pos: int) -> None:
+        self.f, self.pos, self.buf = f, pos, b""
+        self.ino = os.fstat(f.fileno()).st_ino
+
+    def drain(self, since: int | None = None) -> Iterator[LogEntry]:
+        self.f.seek(self.pos)
+        while chunk := self.f.read(1 << 20):
+            self.pos += len(chunk)
+            *lines, self.buf = (self.buf + chunk).split(b"\n")
+            if len(self.buf) > _MAX_PENDING:
+                self.buf = b""
+            for raw in lines:
+                if (e := parse_line(raw)) is not None and (since is None or e.time_ns >= since):
+                    yield e
+
+
+def _switch(path: Path, old: _Live, new: _Live | None, since: int | None) -> Iterator[LogEntry]:
+    """Finish ``old`` after a rotation, then any files rotated between it and ``new``
+    (several rotations within one poll), which was opened before looking for them."""
+    try:
+        yield from old.drain(since)  # every write to it happened before its rename
+        older, newer = _open_split(path, old.ino)
+        inos = [os.fstat(s.f.fileno()).st_ino for s in newer]
+        between = newer[:inos.index(new.ino)] if new is not None and new.ino in inos else newer
+        try:
+            yield from _emit(between, None, since, None)
+        finally:
+            for seg in older + newer:
+                seg.f.close()
+    finally:
+        old.f.close()
+
+
+def follow_logs(path: Path, *, since: float | None = None, tail: int | None = None,
+                stop: Callable[[], bool], poll: float = 0.1) -> Iterator[LogEntry]:
+    """``logs -f``: the backlog (as :func:`read_logs`), then entries as they are appended.
+
+    Survives rotation (the path's inode changes: finish the old file, then read the new
+    one from its start) and truncation (the file shrinks: rewind). Ends once ``stop()``
+    is true and everything written before that check has been yielded.
+    """
+    since_ns = _ns(since)
+    segs, cur = _snapshot(path)
+    live = _Live(cur.f, cur.end or 0) if cur is not None else None
+    try:
+        try:
+            yield from _emit(segs, tail, since_ns, None)
+        finally:
+            for s in segs[:-1] if cur is not None else segs:
+                s.f.close()
+        while True:
+            stopping = stop()  # checked before draining so the final output is not cut off
+            if live is not None:
+                yield from live.drain(since_ns)
+            try:
+                st: os.stat_result | None = os.stat(path)
+            except FileNotFoundError:
+                st = None  # between a rotation's rename and the new file
+            if st is not None and (live is None or st.st_ino != live.ino):
+                try:
+                    new: _Live | None = _Live(_open(path), 0)
+                except FileNotFoundError:
+                    new = None
+                old, live = live, new  # so that `finally` closes the new file
+                if old is not None:
+                    yield from _switch(path, old, new, since_ns)
+                continue
+            if live is not None and st is not None and st.st_size < live.pos:
+                live.pos, live.buf = 0, b""  # truncated in place (max-file=1)
+                continue
+            if stopping:
+                return
+            time.sleep(poll)
+    finally:
+        if live is not None:
+            live.f.close()

@@ -1,0 +1,179 @@
+"""One container's monitor: a detached, single-threaded process that outlives front ends.
+
+``python -m engine.runtime.monitor ROOT ID [--ready-fd N] [--wait-attach]``
+
+It double-forks away from its caller, mounts the rootfs, creates the cgroup,
+starts the container init (PID 1 of a new PID namespace), reports "running" or
+the start error on the ready pipe, then pumps output into the json-file log and
+to attached clients, records the exit (code, time, OOM) atomically, applies the
+restart policy and cleans up. Standard library and small engine modules only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..config import EngineConfig
+from ..events import EventLog
+from ..fsutil import atomic_write_json
+from ..sys import libc
+from . import rootfs, session
+from .state import ContainerStore, proc_start_time
+
+
+class Monitor:
+    def __init__(self, root: Path, cid: str, ready_fd: int, wait_attach: bool) -> None:
+        self.cfg = EngineConfig(root=root)
+        self.store = ContainerStore(self.cfg.containers_dir, self.cfg.locks_dir)
+        self.cid = cid
+        self.cdir = self.store.dir(cid)
+        self.ready_fd = ready_fd
+        self.wait_attach = wait_attach
+        self.events = EventLog(self.cfg.events_log, self.cfg.locks_dir / "events.lock")
+
+    def tell(self, obj: dict[str, Any]) -> None:
+        """A line on the ready pipe for the front end that started us (if it still listens)."""
+        if self.ready_fd < 0:
+            return
+        try:
+            os.write(self.ready_fd, (json.dumps(obj) + "\n").encode())
+        except OSError:
+            self.ready_fd = -1
+
+    def close_ready(self) -> None:
+        if self.ready_fd >= 0:
+            os.close(self.ready_fd)
+            self.ready_fd = -1
+
+    def update(self, **fields: Any) -> dict[str, Any]:
+        with self.store.locked(self.cid):
+            rec = self.store.load(self.cid)
+            rec["state"].update(fields)
+            self.store.save(rec)
+        return rec
+
+    def emit(self, action: str, rec: dict[str, Any], **extra: str) -> None:
+        attrs = {"name": rec["name"], "image": rec["image"], **extra}
+        attrs.update({k: v for k, v in (rec["config"].get("Labels") or {}).items()})
+        self.events.emit("container", action, self.cid, attrs)
+
+    def run(self) -> int:
+        libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
+        rec = self.store.load(self.cid)
+        policy = rec["host_config"]["RestartPolicy"]
+        self.update(monitor_pid=os.getpid(), monitor_start=proc_start_time(os.getpid()))
+        listener = session.listen(self.cdir / "attach.sock")
+        self.tell({"state": "listening"})
+        first_client = listener.accept()[0] if self.wait_attach else None
+        delay = 0.1
+        restarts = int(rec["state"].get("restart_count", 0))
+        try:
+            while True:
+                sess = session.Session(self, rec, listener, first_client)
+                first_client = None
+                started = time.time()
+                result = sess.run()
+                rec = self.store.load(self.cid)
+                if result.start_error is not None:
+                    self.tell({"state": "failed", **result.start_error})
+                    break
+                if not self._should_restart(rec, policy, result.exit_code, restarts):
+                    break
+                restarts += 1
+                delay = 0.1 if time.time() - started > 10 else min(delay * 2, 60)
+                self.update(status="restarting", restart_count=restarts)
+                if self._sleep_unless_stopped(delay):
+                    self.update(status="exited")
+                    break
+        finally:
+            self._cleanup(listener)
+        return 0
+
+    def _should_restart(self, rec: dict[str, Any], policy: dict[str, Any], code: int,
+                        restarts: int) -> bool:
+        if rec["state"].get("manual_stop") or rec["host_config"].get("AutoRemove"):
+            return False
+        name = policy.get("Name") or "no"
+        if name in ("always", "unless-stopped"):
+            return True
+        if name == "on-failure" and code != 0:
+            limit = int(policy.get("MaximumRetryCount") or 0)
+            return limit == 0 or restarts < limit
+        return False
+
+    def _sleep_unless_stopped(self, delay: float) -> bool:
+        end = time.time() + delay
+        while time.time() < end:
+            time.sleep(min(0.05, max(0.0, end - time.time())))
+            if self.store.load(self.cid)["state"].get("manual_stop"):
+                return True
+        return False
+
+    def _cleanup(self, listener: socket.socket) -> None:
+        listener.close()
+        for name in ("attach.sock",):
+            try:
+                (self.cdir / name).unlink()
+            except FileNotFoundError:
+                pass
+        rootfs.unmount(self.cdir / "merged")
+        self.close_ready()
+        rec = self.update(monitor_pid=0, monitor_start=0)
+        if rec["host_config"].get("AutoRemove"):
+            from . import removal
+
+            removal.remove_files(self.cfg, self.cid)
+            self.emit("destroy", rec)
+
+
+def main(argv: list[str]) -> int:
+    root, cid = Path(argv[0]), argv[1]
+    ready_fd = int(argv[argv.index("--ready-fd") + 1]) if "--ready-fd" in argv else -1
+    wait_attach = "--wait-attach" in argv
+    # Detach: the caller waits only for this first process; the monitor proper is
+    # reparented to init (or the nearest subreaper) and survives every front end.
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    log = os.open(root / "containers" / cid / "monitor.log",
+                  os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.dup2(log, 2)
+    os.close(devnull)
+    os.close(log)
+    mon = Monitor(root, cid, ready_fd, wait_attach)
+    try:
+        return mon.run()
+    except BaseException as err:
+        # Leave a reason behind for `inspect` and the waiting front end.
+        import traceback
+
+        traceback.print_exc()
+        mon.tell({"state": "failed", "code": 125, "message": f"monitor: {err}"})
+        try:
+            mon.update(status="exited", exit_code=125, error=f"monitor: {err}",
+                       finished_at=time.time(), monitor_pid=0)
+        except BaseException:  # noqa: BLE001 - nothing more we can do
+            pass
+        rootfs.unmount(mon.cdir / "merged")
+        return 1
+
+
+def write_exit(cdir: Path, code: int, oom: bool) -> None:
+    atomic_write_json(cdir / "exit.json", {"exit_code": code, "oom_killed": oom,
+                                           "finished_at": time.time()})
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

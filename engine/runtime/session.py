@@ -1,0 +1,306 @@
+"""One run of a container inside its monitor: start, pump output, record the exit."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import selectors
+import socket
+import struct
+import termios
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..cgroups import get_driver
+from . import attach, child, rootfs
+from .logs_write import LogWriter, parse_log_opts
+from .state import proc_start_time
+
+if TYPE_CHECKING:
+    from .monitor import Monitor
+
+
+@dataclass
+class Result:
+    exit_code: int = 0
+    oom: bool = False
+    start_error: dict[str, Any] | None = None
+
+
+def listen(path: Path) -> socket.socket:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(str(path))
+    os.chmod(path, 0o600)
+    s.listen(16)
+    return s
+
+
+class Session:
+    def __init__(self, mon: Monitor, rec: dict[str, Any], listener: socket.socket,
+                 first_client: socket.socket | None) -> None:
+        self.mon = mon
+        self.rec = rec
+        self.listener = listener
+        self.clients: dict[socket.socket, attach.FrameReader] = {}
+        if first_client is not None:
+            self.clients[first_client] = attach.FrameReader()
+        self.cfg = rec["config"]
+        self.master: int | None = None
+        self.stdin_w: int | None = None
+        self.outputs: dict[int, str] = {}
+
+    # -- start ---------------------------------------------------------------
+    def run(self) -> Result:
+        mon, cdir = self.mon, self.mon.cdir
+        spec = json.loads((cdir / "config.json").read_text())
+        driver = get_driver(mon.cfg, parent="pydock")
+        cg = driver.create(mon.cid)
+        rootfs.mount_overlay(mon.cfg.snapshots_dir, self.rec["image_chain_ids"], cdir)
+        tty = bool(spec["process"].get("terminal"))
+        sync_r, sync_w = os.pipe()
+        err_r, err_w = os.pipe()
+        pid_r, pid_w = os.pipe()
+        console_parent, console_child = socket.socketpair() if tty else (None, None)
+        child_ends: list[int] = [sync_r, err_w, pid_w]
+        stdio = self._stdio(tty, child_ends)
+        oom_before = driver.oom_killed_count(cg)
+        a = os.fork()
+        if a == 0:
+            # Intermediate: a PID namespace applies to the children of whoever
+            # unshares it, and the monitor must stay able to start the next run.
+            os.unshare(os.CLONE_NEWPID)
+            b = os.fork()
+            if b == 0:
+                child.run(spec, sync_r=sync_r, err_w=err_w, console=console_child,
+                          stdio=stdio, cgroup2=driver.version == "v2")
+            os.write(pid_w, str(b).encode())
+            os._exit(0)
+        for fd in child_ends:
+            os.close(fd)
+        if console_child is not None:
+            console_child.close()
+        os.waitpid(a, 0)
+        pid = int(os.read(pid_r, 32) or b"0")
+        os.close(pid_r)
+        if pid <= 0:
+            return Result(start_error={"code": 125, "message": "could not start the init"})
+        driver.add_pid(cg, pid)
+        pidfd = os.pidfd_open(pid)
+        os.write(sync_w, b"g")
+        os.close(sync_w)
+        if console_parent is not None:
+            self._take_console(console_parent)
+        failure = _read_all(err_r)
+        if failure:
+            os.waitpid(pid, 0)
+            os.close(pidfd)
+            self._close_io()
+            _cleanup_cgroup(driver, cg)
+            err = json.loads(failure)
+            self._record_exit(err["code"], False, error=err["message"], started=False)
+            return Result(exit_code=err["code"], start_error=err)
+        now = time.time()
+        rec = self.mon.update(status="running", pid=pid, pid_start=proc_start_time(pid),
+                              started_at=now, exit_code=0, error="", oom_killed=False,
+                              paused=False)
+        self.mon.emit("start", rec)
+        self.mon.tell({"state": "running", "pid": pid})
+        self.mon.close_ready()
+        code = self._pump(pidfd, pid)
+        oom = driver.oom_killed_count(cg) > oom_before
+        _cleanup_cgroup(driver, cg)
+        self._record_exit(code, oom)
+        return Result(exit_code=code, oom=oom)
+
+    def _stdio(self, tty: bool, child_ends: list[int]) -> tuple[int, int, int]:
+        if tty:
+            return (-1, -1, -1)
+        if self.cfg.get("OpenStdin"):
+            stdin_r, self.stdin_w = os.pipe()
+        else:
+            stdin_r = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        self.outputs = {out_r: "stdout", err_r: "stderr"}
+        child_ends += [stdin_r, out_w, err_w]
+        return (stdin_r, out_w, err_w)
+
+    def _take_console(self, sock: socket.socket) -> None:
+        _, fds, _, _ = socket.recv_fds(sock, 1, 1)
+        self.master = fds[0]
+        os.set_inheritable(self.master, False)
+        rows, cols = self.cfg.get("ConsoleSize") or (24, 80)
+        for c, reader in list(self.clients.items()):
+            # A resize the attached client sent before the pty existed.
+            c.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                for kind, payload in reader.feed(c.recv(65536)):
+                    if kind == attach.RESIZE:
+                        size = json.loads(payload)
+                        rows, cols = size["rows"], size["cols"]
+            c.setblocking(True)
+        _set_winsize(self.master, rows, cols)
+        self.outputs = {self.master: "stdout"}
+        sock.send(b"k")
+        sock.close()
+
+    # -- pump ----------------------------------------------------------------
+    def _pump(self, pidfd: int, pid: int) -> int:
+        opts = parse_log_opts([f"{k}={v}" for k, v in
+                               (self.rec["host_config"]["LogConfig"].get("Config") or {}).items()])
+        log = LogWriter(self.mon.cdir / "ctr.log", opts)
+        sel = selectors.DefaultSelector()
+        for fd in self.outputs:
+            os.set_blocking(fd, False)
+            sel.register(fd, selectors.EVENT_READ, "out")
+        sel.register(self.listener, selectors.EVENT_READ, "listen")
+        for c in self.clients:
+            sel.register(c, selectors.EVENT_READ, "client")
+        sel.register(pidfd, selectors.EVENT_READ, "exit")
+        status = None
+        try:
+            while status is None:
+                for key, _ in sel.select():
+                    what = key.data
+                    if what == "out":
+                        self._output(sel, key.fd, log)
+                    elif what == "listen":
+                        c, _ = self.listener.accept()
+                        self.clients[c] = attach.FrameReader()
+                        sel.register(c, selectors.EVENT_READ, "client")
+                    elif what == "client":
+                        self._client_input(sel, key.fileobj)  # type: ignore[arg-type]
+                    elif what == "exit":
+                        _, status = os.waitpid(pid, 0)
+            deadline = time.time() + 1.0
+            while self.outputs and time.time() < deadline:
+                for key, _ in sel.select(timeout=0.05):
+                    if key.data == "out":
+                        self._output(sel, key.fd, log)
+                if not sel.select(timeout=0):
+                    break
+        finally:
+            log.close()
+            os.close(pidfd)
+            sel.close()
+        code = os.waitstatus_to_exitcode(status)
+        return code if code >= 0 else 128 - code
+
+    def _output(self, sel: selectors.BaseSelector, fd: int, log: LogWriter) -> None:
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError as err:
+            if err.errno != errno.EIO:  # EIO: the pty's last writer is gone
+                raise
+            data = b""
+        stream = self.outputs[fd]
+        if not data:
+            sel.unregister(fd)
+            del self.outputs[fd]
+            if fd != self.master:
+                os.close(fd)
+            return
+        log.write(stream, data)
+        frame = attach.frame(attach.STDOUT if stream == "stdout" else attach.STDERR, data)
+        for c in list(self.clients):
+            try:
+                c.sendall(frame)
+            except OSError:
+                self._drop(sel, c)
+
+    def _client_input(self, sel: selectors.BaseSelector, c: socket.socket) -> None:
+        try:
+            data = c.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(sel, c)
+            if self.cfg.get("StdinOnce"):
+                self._close_stdin()
+            return
+        for kind, payload in self.clients[c].feed(data):
+            if kind == attach.STDIN and self.cfg.get("OpenStdin"):
+                target = self.master if self.master is not None else self.stdin_w
+                if target is not None:
+                    with contextlib.suppress(OSError):
+                        os.write(target, payload)
+            elif kind == attach.RESIZE and self.master is not None:
+                size = json.loads(payload)
+                _set_winsize(self.master, size["rows"], size["cols"])
+            elif kind == attach.STDIN_EOF:
+                self._close_stdin()
+
+    def _close_stdin(self) -> None:
+        if self.stdin_w is not None:
+            os.close(self.stdin_w)
+            self.stdin_w = None
+        elif self.master is not None:
+            with contextlib.suppress(OSError):
+                os.write(self.master, b"\x04")
+
+    def _drop(self, sel: selectors.BaseSelector, c: socket.socket) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            sel.unregister(c)
+        self.clients.pop(c, None)
+        c.close()
+
+    # -- exit ----------------------------------------------------------------
+    def _record_exit(self, code: int, oom: bool, *, error: str = "",
+                     started: bool = True) -> None:
+        from .monitor import write_exit
+
+        write_exit(self.mon.cdir, code, oom)
+        rec = self.mon.update(status="exited" if started else "created", exit_code=code,
+                              oom_killed=oom, finished_at=time.time(), pid=0, pid_start=0,
+                              error=error, paused=False)
+        if started:
+            if oom:
+                self.mon.emit("oom", rec)
+            self.mon.emit("die", rec, exitCode=str(code))
+        for c in list(self.clients):
+            with contextlib.suppress(OSError):
+                c.sendall(attach.json_frame(attach.EXIT, {"code": code, "error": error}))
+            c.close()
+        self.clients.clear()
+        self._close_io()
+
+    def _close_io(self) -> None:
+        for fd in list(self.outputs):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.outputs.clear()
+        if self.master is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.master)
+            self.master = None
+        if self.stdin_w is not None:
+            os.close(self.stdin_w)
+            self.stdin_w = None
+
+
+def _read_all(fd: int) -> bytes:
+    out = b""
+    while chunk := os.read(fd, 65536):
+        out += chunk
+    os.close(fd)
+    return out
+
+
+def _set_winsize(fd: int, rows: int, cols: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+def _cleanup_cgroup(driver: Any, cg: Any) -> None:
+    with contextlib.suppress(Exception):
+        driver.kill_all(cg)
+    with contextlib.suppress(Exception):
+        driver.remove(cg)

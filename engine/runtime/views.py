@@ -1,0 +1,98 @@
+"""Docker-shaped views of container records: ``inspect`` JSON and ``ps`` rows."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..images.model import rfc3339
+from ..types import ContainerSummary
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def _time(ts: float) -> str:
+    return rfc3339(ts) if ts else ZERO_TIME
+
+
+def status_text(st: dict[str, Any], now: float | None = None) -> str:
+    """``Up 3 minutes``, ``Exited (0) 2 seconds ago``, ``Created``: docker's STATUS column."""
+    now = time.time() if now is None else now
+    status = st.get("status", "created")
+    if status == "running":
+        return f"Up {_ago(now - st.get('started_at', now))}"
+    if status == "paused":
+        return f"Up {_ago(now - st.get('started_at', now))} (Paused)"
+    if status == "restarting":
+        return f"Restarting ({st.get('exit_code', 0)}) {_ago(now - st.get('finished_at', now))} ago"
+    if status == "exited":
+        return f"Exited ({st.get('exit_code', 0)}) {_ago(now - st.get('finished_at', now))} ago"
+    return status.capitalize()
+
+
+def _ago(seconds: float) -> str:
+    s = int(max(0, seconds))
+    if s < 1:
+        return "Less than a second"
+    if s < 60:
+        return f"{s} second{'s' if s != 1 else ''}"
+    m = s // 60
+    if m < 60:
+        return "About a minute" if m == 1 else f"{m} minutes"
+    h = m // 60
+    if h < 48:
+        return "About an hour" if h == 1 else f"{h} hours"
+    d = h // 24
+    return f"{d} days" if d < 14 else f"{d // 7} weeks"
+
+
+def summary(rec: dict[str, Any]) -> ContainerSummary:
+    cfg, st = rec["config"], rec["state"]
+    cmd = [*(cfg.get("Entrypoint") or []), *(cfg.get("Cmd") or [])]
+    return ContainerSummary(
+        id=rec["id"], name=rec["name"], image=rec["image"], image_id=rec["image_id"],
+        command=" ".join(cmd), created=rec["created"], status=st.get("status", "created"),
+        exit_code=int(st.get("exit_code", 0)), started_at=float(st.get("started_at", 0)),
+        finished_at=float(st.get("finished_at", 0)), labels=dict(cfg.get("Labels") or {}),
+        pid=int(st.get("pid", 0)))
+
+
+def inspect(rec: dict[str, Any], cdir: str, spec: dict[str, Any]) -> dict[str, Any]:
+    cfg, st, hc = rec["config"], rec["state"], rec["host_config"]
+    status = st.get("status", "created")
+    args = spec.get("process", {}).get("args", [])
+    return {
+        "Id": rec["id"],
+        "Created": _time(rec["created"]),
+        "Path": args[0] if args else "",
+        "Args": args[1:],
+        "State": {
+            "Status": status,
+            "Running": status in ("running", "paused"),
+            "Paused": status == "paused",
+            "Restarting": status == "restarting",
+            "OOMKilled": bool(st.get("oom_killed")),
+            "Dead": status == "dead",
+            "Pid": int(st.get("pid", 0)) if status in ("running", "paused") else 0,
+            "ExitCode": int(st.get("exit_code", 0)),
+            "Error": st.get("error", ""),
+            "StartedAt": _time(st.get("started_at", 0)),
+            "FinishedAt": _time(st.get("finished_at", 0)),
+        },
+        "Image": rec["image_id"],
+        "ResolvConfPath": f"{cdir}/resolv.conf",
+        "HostnamePath": f"{cdir}/hostname",
+        "HostsPath": f"{cdir}/hosts",
+        "LogPath": f"{cdir}/ctr.log",
+        "Name": "/" + rec["name"],
+        "RestartCount": int(st.get("restart_count", 0)),
+        "Driver": "overlay2",
+        "Platform": "linux",
+        "HostConfig": hc,
+        "GraphDriver": {"Name": "overlay2", "Data": {
+            "MergedDir": f"{cdir}/merged", "UpperDir": f"{cdir}/upper",
+            "WorkDir": f"{cdir}/work"}},
+        "Mounts": [],
+        "Config": {**cfg, "Env": cfg.get("Env")},
+        "NetworkSettings": {"Networks": {hc.get("NetworkMode", "none"): {}}},
+    }
