@@ -9,8 +9,10 @@ matter: the client just closes its end.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import struct
+from collections.abc import Callable
 from typing import Any
 
 STDIN, STDOUT, STDERR, EXIT, RESIZE, STDIN_EOF = 0, 1, 2, 3, 4, 5
@@ -46,9 +48,31 @@ class FrameReader:
         return out
 
 
+def _via_fd(path: str, act: Callable[[str], None]) -> None:
+    """Run ``act`` on a short alias of ``path``: unix socket paths stop at 108 bytes.
+
+    ``/proc/self/fd/N/attach.sock`` names the same file through an open
+    descriptor of its directory, whatever the length of the real path.
+    """
+    d, base = os.path.split(path)
+    fd = os.open(d or ".", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        act(f"/proc/self/fd/{fd}/{base}")
+    finally:
+        os.close(fd)
+
+
 def connect(path: str, timeout: float = 5.0) -> socket.socket:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(timeout)
-    s.connect(path)
+    try:
+        _via_fd(path, s.connect)
+    except BaseException:
+        s.close()
+        raise
     s.settimeout(None)
     return s
+
+
+def bind(s: socket.socket, path: str) -> None:
+    _via_fd(path, s.bind)

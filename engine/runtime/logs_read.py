@@ -1,14 +1,15 @@
 """Reader side of the container log: ``pydock logs [-f] [--tail N] [--since] [--until]``.
 
 The file set is ``ctr.log.N`` (oldest) … ``ctr.log.1``, ``ctr.log`` (newest); rotated
-files may be gzipped (``ctr.log.K.gz``). Readers never lock: they open the current
-file first and drop any rotated file that turns out to be that same inode, so a
-rotation racing with the read neither loses nor repeats the snapshot's entries.
+files may be gzipped (``ctr.log.K.gz``). Readers never lock the writer out: they open
+the files they will read up front and recognise them by inode (or, for a gzipped copy,
+by first line), so a rotation racing with a read neither loses nor repeats entries.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import time
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .logs_write import parse_time, rfc3339_nano, rotated_files
+from .logs_write import parse_time, rfc3339_nano, rotated_files, rotated_name
 
 BLOCK = 64 * 1024  # backwards-read unit for --tail
 _MAX_PENDING = 4 * 1024 * 1024  # a follower drops an unterminated run longer than this
@@ -62,6 +63,7 @@ class _Seg:
         self.f, self.gz, self.end = f, gz, end
 
     def view(self) -> tuple[BinaryIO, int]:
+        self.f.seek(0)
         if self.gz:
             import gzip  # rare: only compressed rotations need it
 
@@ -69,27 +71,53 @@ class _Seg:
             return io.BytesIO(data), len(data)
         return self.f, self.end if self.end is not None else os.fstat(self.f.fileno()).st_size
 
+    def head(self) -> bytes:
+        """The first line: with the nanosecond time in it, what identifies a gzipped copy."""
+        self.f.seek(0)
+        if not self.gz:
+            return self.f.readline()
+        import gzip
 
-def _open_split(path: Path, ino: int) -> tuple[list[_Seg], list[_Seg]]:
-    """Open the rotated files and split them around inode ``ino`` (a file we hold, maybe
-    renamed under us): (older, newer), each oldest first, ``ino`` itself in neither.
-    ``newer`` stays empty when ``ino`` is not found (deleted, or replaced by its .gz)."""
+        try:
+            return gzip.GzipFile(fileobj=self.f).readline()
+        except (OSError, EOFError):
+            return b""
+
+    def matches(self, ino: int, head: bytes) -> bool:
+        """Is this the file with inode ``ino`` or its gzipped copy (same first line)?"""
+        if not self.gz:
+            return os.fstat(self.f.fileno()).st_ino == ino
+        return bool(head) and self.head() == head
+
+
+def _open_split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Seg]]:
+    """Open the rotated files and split them around the file with inode ``ino`` (one we
+    hold, maybe renamed under us) or, once compressed, first line ``head``: (older, newer),
+    each oldest first, that file in neither; ``newer`` is empty when it is not found."""
     newer: list[_Seg] = []
     older: list[_Seg] = []
-    seen, numbers = False, set()
-    for k, p, gz in rotated_files(path):  # newest first
-        if k in numbers:
-            continue  # the .gz being written next to its complete plain file
-        try:
-            f = _open(p)
-        except FileNotFoundError:
+    seen, inodes = False, set()
+    top = max((k for k, _, _ in rotated_files(path)), default=0)
+    # Newest first, trying every number up to one past the last: a rotation shifting the
+    # files up while we scan moves each one, atomically, to a number we have yet to try.
+    for k in range(1, top + 2):
+        for gz in (False, True):  # plain first: while it is being compressed it is whole
+            try:
+                f = _open(rotated_name(path, k, gz))
+                break
+            except FileNotFoundError:
+                continue
+        else:
             continue
-        numbers.add(k)
-        if not gz and os.fstat(f.fileno()).st_ino == ino:
+        seg, st = _Seg(f, gz), os.fstat(f.fileno())
+        if st.st_ino in inodes:  # renamed one number up while we scanned: seen already
+            f.close()
+        elif not seen and seg.matches(ino, head):
             f.close()
             seen = True
-            continue
-        (older if seen else newer).append(_Seg(f, gz))
+        else:
+            (older if seen else newer).append(seg)
+        inodes.add(st.st_ino)
     if not seen:
         older, newer = newer, []
     return older[::-1], newer[::-1]
@@ -112,14 +140,25 @@ def _line_end(f: BinaryIO, size: int) -> int:
 def _snapshot(path: Path) -> tuple[list[_Seg], _Seg | None]:
     """The file set, oldest first, and the current file's segment, which ends after its
     last complete line (a half-written one is left for the follower, not dropped)."""
-    try:
-        f: BinaryIO | None = _open(path)
-    except FileNotFoundError:
-        f = None
-    cur = None if f is None else _Seg(f, False, _line_end(f, os.fstat(f.fileno()).st_size))
-    older, newer = _open_split(path, -1 if f is None else os.fstat(f.fileno()).st_ino)
-    for seg in newer:  # rotated after we opened the current file: later entries, not ours
-        seg.f.close()
+    for attempt in range(3):
+        try:
+            cur: _Seg | None = _Seg(_open(path), False)
+        except FileNotFoundError:
+            cur = None
+        ino = os.fstat(cur.f.fileno()).st_ino if cur is not None else -1
+        older, newer = _open_split(path, ino, cur.head() if cur is not None else b"")
+        for seg in newer:  # rotated after we opened the current file: later entries
+            seg.f.close()
+        try:
+            stable = os.stat(path).st_ino == ino
+        except FileNotFoundError:
+            stable = cur is None
+        if stable or attempt == 2:
+            break
+        for seg in older + ([cur] if cur is not None else []):  # rotated meanwhile: again
+            seg.f.close()
+    if cur is not None:
+        cur.end = _line_end(cur.f, os.fstat(cur.f.fileno()).st_size)
     return older + ([cur] if cur is not None else []), cur
 
 
@@ -145,26 +184,23 @@ def _forward(f: BinaryIO, end: int) -> Iterator[bytes]:
         yield line
 
 
+def _newest_first(segs: list[_Seg], since: int | None,
+                  until: int | None) -> Iterator[LogEntry]:
+    for seg in reversed(segs):
+        f, end = seg.view()
+        for raw in _backward(f, end):
+            e = parse_line(raw)
+            if e is None or (until is not None and e.time_ns > until):
+                continue
+            if since is not None and e.time_ns < since:
+                return  # the writer stamps lines in file order: nothing older matches
+            yield e
+
+
 def _emit(segs: list[_Seg], tail: int | None, since: int | None,
           until: int | None) -> Iterator[LogEntry]:
-    if tail is not None and tail >= 0:
-        found: list[LogEntry] = []
-        for seg in reversed(segs):
-            if len(found) >= tail:
-                break
-            f, end = seg.view()
-            for raw in _backward(f, end):
-                e = parse_line(raw)
-                if e is None or (until is not None and e.time_ns > until):
-                    continue
-                if since is not None and e.time_ns < since:
-                    # The writer stamps lines in file order, so nothing older matches.
-                    yield from reversed(found)
-                    return
-                found.append(e)
-                if len(found) >= tail:
-                    break
-        yield from reversed(found)
+    if tail is not None and tail >= 0:  # lazily, so only the last blocks are ever read
+        yield from reversed(list(itertools.islice(_newest_first(segs, since, until), tail)))
         return
     for seg in segs:
         f, end = seg.view()
@@ -214,14 +250,14 @@ class _Live:
                     yield e
 
 
-def _switch(path: Path, old: _Live, new: _Live | None, since: int | None) -> Iterator[LogEntry]:
+def _switch(path: Path, old: _Live, new: _Live, since: int | None) -> Iterator[LogEntry]:
     """Finish ``old`` after a rotation, then any files rotated between it and ``new``
     (several rotations within one poll), which was opened before looking for them."""
     try:
         yield from old.drain(since)  # every write to it happened before its rename
-        older, newer = _open_split(path, old.ino)
-        inos = [os.fstat(s.f.fileno()).st_ino for s in newer]
-        between = newer[:inos.index(new.ino)] if new is not None and new.ino in inos else newer
+        older, newer = _open_split(path, old.ino, _Seg(old.f, False).head())
+        new_head = _Seg(new.f, False).head()
+        between = list(itertools.takewhile(lambda seg: not seg.matches(new.ino, new_head), newer))
         try:
             yield from _emit(between, None, since, None)
         finally:
@@ -258,14 +294,15 @@ def follow_logs(path: Path, *, since: float | None = None, tail: int | None = No
                 st = None  # between a rotation's rename and the new file
             if st is not None and (live is None or st.st_ino != live.ino):
                 try:
-                    new: _Live | None = _Live(_open(path), 0)
+                    new = _Live(_open(path), 0)
                 except FileNotFoundError:
-                    new = None
-                old, live = live, new  # so that `finally` closes the new file
-                if old is not None:
-                    yield from _switch(path, old, new, since_ns)
-                continue
-            if live is not None and st is not None and st.st_size < live.pos:
+                    pass  # renamed again already: keep the old file to find its successors
+                else:
+                    old, live = live, new  # so that `finally` closes the new file
+                    if old is not None:
+                        yield from _switch(path, old, new, since_ns)
+                    continue
+            elif live is not None and st is not None and st.st_size < live.pos:
                 live.pos, live.buf = 0, b""  # truncated in place (max-file=1)
                 continue
             if stopping:

@@ -22,6 +22,7 @@ on first compile) and ``engine.errors`` only.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import platform
@@ -237,7 +238,10 @@ def compile_filter(profile: dict[str, Any], caps: Sequence[str] | Iterable[str])
     # libseccomp sets no_new_privs on load by default; Docker does not (runc
     # turns it off too), so the init decides.
     filt.set_attr(pyseccomp.Attr.CTL_NNP, 0)
-    filt.set_attr(pyseccomp.Attr.API_SYSRAWRC, 1)  # kernel errno from load, not ECANCELED
+    try:  # kernel errno from load instead of ECANCELED (libseccomp >= 2.5)
+        filt.set_attr(pyseccomp.Attr.API_SYSRAWRC, 1)
+    except OSError:
+        pass
     for attr in p.attrs:
         filt.set_attr(getattr(pyseccomp.Attr, attr), 1)
     for name in p.arches[1:]:
@@ -274,7 +278,7 @@ def apply_filter(filt: Any) -> None:
     try:
         filt.load()
     except OSError as err:
-        if err.errno == 13:  # EACCES
+        if err.errno == errno.EACCES:
             raise PermissionDenied(
                 "loading the seccomp filter needs no_new_privs or CAP_SYS_ADMIN") from err
         raise

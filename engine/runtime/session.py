@@ -36,7 +36,7 @@ def listen(path: Path) -> socket.socket:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.bind(str(path))
+    attach.bind(s, str(path))
     os.chmod(path, 0o600)
     s.listen(16)
     return s

@@ -39,6 +39,8 @@ def proc_start_time(pid: int, proc: Path = Path("/proc")) -> int:
         return 0
     # The command name may contain spaces and parentheses: split after the last ')'.
     fields = data[data.rfind(b")") + 2:].split()
+    if not fields or fields[0] in (b"Z", b"X"):
+        return 0  # a zombie has exited; whoever reaps it is not our business
     return int(fields[19]) if len(fields) > 19 else 0
 
 
