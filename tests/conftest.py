@@ -120,7 +120,9 @@ def busybox_rootfs_tar(extra: dict[str, bytes] | None = None, *, mtime: int = 17
         for d in ("bin", "etc", "tmp", "root", "proc", "sys", "dev", "usr", "usr/bin", "var"):
             add_dir(d, 0o1777 if d == "tmp" else 0o755)
         add_file("bin/busybox", BUSYBOX.read_bytes(), 0o755)
-        for applet in ("sh", "ls", "cat", "echo", "true", "false", "sleep", "id", "ps", "env"):
+        for applet in ("sh", "ls", "cat", "echo", "true", "false", "sleep", "id", "ps", "env",
+                       "touch", "mkdir", "rm", "grep", "head", "tail", "wc", "hostname",
+                       "mount", "readlink", "pwd", "unshare", "stat", "tty", "top", "kill"):
             ti = tarfile.TarInfo(f"bin/{applet}")
             ti.type, ti.linkname, ti.mtime = tarfile.SYMTYPE, "busybox", mtime
             tf.addfile(ti)

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .logs_write import parse_time, rfc3339_nano, rotated_files, rotated_name
+from .logs_write import MAX_LINE, parse_time, rfc3339_nano, rotated_files, rotated_name
 
 BLOCK = 64 * 1024  # backwards-read unit for --tail
+_LONGEST_LINE = 6 * MAX_LINE + 1024  # json-file line for a full 16 KiB of control bytes
 _MAX_PENDING = 4 * 1024 * 1024  # a follower drops an unterminated run longer than this
 
 
@@ -64,21 +65,24 @@ class _Seg:
 
     def view(self) -> tuple[BinaryIO, int]:
         self.f.seek(0)
-        if self.gz:
-            import gzip  # rare: only compressed rotations need it
+        if not self.gz:
+            return self.f, self.end if self.end is not None else os.fstat(self.f.fileno()).st_size
+        import gzip  # rare: only compressed rotations need it
 
+        try:
             data = gzip.decompress(self.f.read())
-            return io.BytesIO(data), len(data)
-        return self.f, self.end if self.end is not None else os.fstat(self.f.fileno()).st_size
+        except (OSError, EOFError):  # a damaged archive reads as empty, like a malformed line
+            data = b""
+        return io.BytesIO(data), len(data)
 
     def head(self) -> bytes:
-        """The first line: with the nanosecond time in it, what identifies a gzipped copy."""
+        """The first line: with its nanosecond time, what identifies a gzipped copy."""
         self.f.seek(0)
         if not self.gz:
             return self.f.readline()
         import gzip
 
-        try:
+        try:  # only the first block is inflated
             return gzip.GzipFile(fileobj=self.f).readline()
         except (OSError, EOFError):
             return b""
@@ -91,11 +95,11 @@ class _Seg:
 
 
 def _open_split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Seg]]:
-    """Open the rotated files and split them around the file with inode ``ino`` (one we
-    hold, maybe renamed under us) or, once compressed, first line ``head``: (older, newer),
-    each oldest first, that file in neither; ``newer`` is empty when it is not found."""
+    """Open the rotated files, split around the one that is inode ``ino`` or its gzipped
+    copy: (older, newer), oldest first, that file in neither; newer is [] if not found."""
     newer: list[_Seg] = []
     older: list[_Seg] = []
+    drop: list[_Seg] = []
     seen, inodes = False, set()
     top = max((k for k, _, _ in rotated_files(path)), default=0)
     # Newest first, trying every number up to one past the last: a rotation shifting the
@@ -111,30 +115,26 @@ def _open_split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Se
             continue
         seg, st = _Seg(f, gz), os.fstat(f.fileno())
         if st.st_ino in inodes:  # renamed one number up while we scanned: seen already
-            f.close()
+            drop.append(seg)
         elif not seen and seg.matches(ino, head):
-            f.close()
+            drop.append(seg)
             seen = True
         else:
             (older if seen else newer).append(seg)
         inodes.add(st.st_ino)
+    for seg in drop:  # closed only now: an unlinked file's inode number could be reused
+        seg.f.close()
     if not seen:
         older, newer = newer, []
     return older[::-1], newer[::-1]
 
 
 def _line_end(f: BinaryIO, size: int) -> int:
-    """Offset just after the last newline before ``size``."""
-    pos = size
-    while pos > 0:
-        start = max(0, pos - BLOCK)
-        f.seek(start)
-        chunk = f.read(pos - start)
-        nl = chunk.rfind(b"\n")
-        if nl >= 0:
-            return start + nl + 1
-        pos = start
-    return 0
+    """Offset just after the last newline before ``size``; one read is enough, since no
+    line of ours is longer than 16 KiB of output escaped at most sixfold."""
+    start = max(0, size - _LONGEST_LINE)
+    f.seek(start)
+    return start + f.read(size - start).rfind(b"\n") + 1
 
 
 def _snapshot(path: Path) -> tuple[list[_Seg], _Seg | None]:
@@ -145,21 +145,25 @@ def _snapshot(path: Path) -> tuple[list[_Seg], _Seg | None]:
             cur: _Seg | None = _Seg(_open(path), False)
         except FileNotFoundError:
             cur = None
-        ino = os.fstat(cur.f.fileno()).st_ino if cur is not None else -1
-        older, newer = _open_split(path, ino, cur.head() if cur is not None else b"")
+        ino = os.fstat(cur.f.fileno()).st_ino if cur else -1
+        older, newer = _open_split(path, ino, cur.head() if cur else b"")
+        mine = older + ([cur] if cur else [])
         for seg in newer:  # rotated after we opened the current file: later entries
             seg.f.close()
-        try:
-            stable = os.stat(path).st_ino == ino
-        except FileNotFoundError:
-            stable = cur is None
-        if stable or attempt == 2:
+        if _inode(path) == ino or attempt == 2:
             break
-        for seg in older + ([cur] if cur is not None else []):  # rotated meanwhile: again
+        for seg in mine:  # rotated while we opened the set: take it again
             seg.f.close()
-    if cur is not None:
+    if cur:
         cur.end = _line_end(cur.f, os.fstat(cur.f.fileno()).st_size)
-    return older + ([cur] if cur is not None else []), cur
+    return mine, cur
+
+
+def _inode(path: Path) -> int:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return -1
 
 
 def _backward(f: BinaryIO, end: int) -> Iterator[bytes]:
@@ -288,11 +292,8 @@ def follow_logs(path: Path, *, since: float | None = None, tail: int | None = No
             stopping = stop()  # checked before draining so the final output is not cut off
             if live is not None:
                 yield from live.drain(since_ns)
-            try:
-                st: os.stat_result | None = os.stat(path)
-            except FileNotFoundError:
-                st = None  # between a rotation's rename and the new file
-            if st is not None and (live is None or st.st_ino != live.ino):
+            ino = _inode(path)  # -1 between a rotation's rename and the new file
+            if ino != -1 and (live is None or ino != live.ino):
                 try:
                     new = _Live(_open(path), 0)
                 except FileNotFoundError:
@@ -302,7 +303,7 @@ def follow_logs(path: Path, *, since: float | None = None, tail: int | None = No
                     if old is not None:
                         yield from _switch(path, old, new, since_ns)
                     continue
-            elif live is not None and st is not None and st.st_size < live.pos:
+            elif live is not None and os.fstat(live.f.fileno()).st_size < live.pos:
                 live.pos, live.buf = 0, b""  # truncated in place (max-file=1)
                 continue
             if stopping:
