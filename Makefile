@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYENV_ROOT ?= $(HOME)/.pyenv
-APT_TEST_PKGS := busybox-static skopeo umoci tmux
+APT_TEST_PKGS := busybox-static skopeo umoci tmux docker-registry
 
 # First interpreter >= 3.12: PATH, then pyenv's versions (newest first).
 FIND_PY = for p in python3.13 python3.12 python3 $$(ls -d $(PYENV_ROOT)/versions/3.*/bin/python3 2>/dev/null | sort -rV); do \
@@ -23,10 +23,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
+# A temporary policy-rc.d (exit 101) keeps packages such as docker-registry from
+# starting their services at install time; it is removed again, even on failure.
 sysdeps:
 	@missing=""; for p in $(APT_TEST_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
+	  rcd=/usr/sbin/policy-rc.d; \
+	  if [ ! -e $$rcd ]; then printf '#!/bin/sh\nexit 101\n' >$$rcd && chmod 755 $$rcd && trap 'rm -f '$$rcd EXIT; fi; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 

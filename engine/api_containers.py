@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from .api_exec import ExecMixin
 from .errors import Conflict, EngineError, ImageNotFound
 from .reference import parse
 from .types import ContainerReport, ContainerSummary, CreateOptions
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
     from .runtime.state import ContainerStore
 
 
-class ContainersMixin:
+class ContainersMixin(ExecMixin):  # exec, top, diff, cp, export, commit: api_exec.py
     config: EngineConfig
     images: ImageStore
     events: EventLog
@@ -158,7 +159,10 @@ class ContainersMixin:
         return views.inspect(rec, str(cdir), create.load_spec(cdir))
 
     def containers_logs(self, ref: str, *, tail: int | None = None, since: float | None = None,
-                        until: float | None = None, follow: bool = False) -> Iterator[LogEntry]:
+                        until: float | None = None, follow: bool = False,
+                        stop: Callable[[], bool] | None = None) -> Iterator[LogEntry]:
+        """``stop`` (follow only) ends the stream early, e.g. when a TUI switches away:
+        without it a follower of a quiet container blocks until the container exits."""
         from .runtime import logs_read
 
         cid = self.containers.resolve(ref)
@@ -168,7 +172,8 @@ class ContainersMixin:
 
         def stopped() -> bool:
             st = self.lifecycle.refresh(cid)["state"]
-            return st["status"] not in ("running", "paused", "restarting") or (
+            return (stop is not None and stop()) or st["status"] not in (
+                "running", "paused", "restarting") or (
                 until is not None and __import__("time").time() > until)
 
         return logs_read.follow_logs(path, since=since, tail=tail, stop=stopped)

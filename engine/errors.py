@@ -17,7 +17,10 @@ line a user can read, and ``title`` is a short heading for a dialog.
     │   └── ImageInUse               (image_id, users)
     ├── DigestMismatch               (expected, actual)
     ├── PermissionDenied
-    └── Unavailable                  (the host lacks a feature or a resource is busy)
+    │   └── Unauthorized             (registry, code: the registry refused the credentials)
+    ├── Unavailable                  (the host lacks a feature or a resource is busy)
+    └── RegistryError                (registry, status, code: any other registry failure)
+        └── RemoteNotFound           (manifest/blob/name unknown on the registry)
 
 Foreign errors (``OSError``, ``tarfile.TarError``, httpx, netlink) are translated
 once, at each subsystem's boundary, with ``raise ... from err``.
@@ -124,3 +127,33 @@ class ImageInUse(Conflict):
         )
         self.image_id = image_id
         self.users = users
+
+
+class Unauthorized(PermissionDenied):
+    """The registry refused the request: no, wrong or insufficient credentials."""
+
+    default_title = "Unauthorized"
+
+    def __init__(self, message: str, *, registry: str = "", code: str = "") -> None:
+        super().__init__(message)
+        self.registry = registry
+        self.code = code
+
+
+class RegistryError(EngineError):
+    """A registry answered with an error, or could not be reached."""
+
+    default_title = "Registry error"
+
+    def __init__(self, message: str, *, registry: str = "", status: int = 0,
+                 code: str = "") -> None:
+        super().__init__(message)
+        self.registry = registry
+        self.status = status
+        self.code = code
+
+
+class RemoteNotFound(RegistryError):
+    """The registry does not have the manifest, blob or repository asked for."""
+
+    default_title = "Not found"

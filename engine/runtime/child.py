@@ -65,10 +65,10 @@ def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket |
         loopback_up()
     proc = spec["process"]
     filt = _seccomp_filter(spec)
-    master = init.setup_rootfs(spec, cgroup2)
-    if master is not None and console is not None:
-        init.send_fd(console, master)
-        os.close(master)
+    pty = init.setup_rootfs(spec, cgroup2)
+    if pty is not None and console is not None:
+        init.send_fd(console, pty[0])
+        os.close(pty[0])
         console.recv(1)  # the monitor has set the window size
     init.pivot(spec["root"]["path"])
     init.mask_paths(spec)
@@ -76,8 +76,8 @@ def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket |
         libc.mount(None, "/", None, libc.MS_BIND | libc.MS_REMOUNT | libc.MS_RDONLY)
     socket.sethostname(spec.get("hostname") or "localhost")
     os.setsid()
-    if master is not None:
-        tty = os.open("/dev/console", os.O_RDWR)
+    if pty is not None:
+        tty = os.open(f"/dev/pts/{pty[1]}", os.O_RDWR)
         fcntl.ioctl(tty, 0x540E, 0)  # TIOCSCTTY
         for fd in (0, 1, 2):
             os.dup2(tty, fd)

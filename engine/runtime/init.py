@@ -48,8 +48,8 @@ def _mount_options(opts: list[str]) -> tuple[int, str]:
     return flags, ",".join(data)
 
 
-def setup_rootfs(spec: dict[str, Any], cgroup2: bool) -> int | None:
-    """Mount everything under the rootfs; return the console master fd when asked."""
+def setup_rootfs(spec: dict[str, Any], cgroup2: bool) -> tuple[int, int] | None:
+    """Mount everything under the rootfs; return (console master fd, pts number) if asked."""
     rootfs = spec["root"]["path"]
     libc.mount(None, "/", None, libc.MS_REC | libc.MS_SLAVE)
     libc.mount(rootfs, rootfs, None, libc.MS_BIND | libc.MS_REC)
@@ -110,7 +110,7 @@ def _make_devices(rootfd: int, devices: list[dict[str, Any]]) -> None:
         os.close(dev)
 
 
-def _console(rootfd: int) -> int:
+def _console(rootfd: int) -> tuple[int, int]:
     """A pty from the container's own devpts; the slave becomes /dev/console."""
     ptmx = open_target(rootfd, "/dev/pts/ptmx", directory=False)
     master = os.open(fd_path(ptmx), os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
@@ -124,7 +124,7 @@ def _console(rootfd: int) -> int:
     finally:
         os.close(pts)
         os.close(console)
-    return master
+    return master, n
 
 
 def pivot(rootfs: str) -> None:

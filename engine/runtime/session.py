@@ -223,9 +223,9 @@ class Session:
         except OSError:
             data = b""
         if not data:
+            # A client going away is a detach, not the end of input: only an
+            # explicit STDIN_EOF closes the container's stdin (docker's StdinOnce).
             self._drop(sel, c)
-            if self.cfg.get("StdinOnce"):
-                self._close_stdin()
             return
         for kind, payload in self.clients[c].feed(data):
             if kind == attach.STDIN and self.cfg.get("OpenStdin"):
