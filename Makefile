@@ -4,7 +4,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYENV_ROOT ?= $(HOME)/.pyenv
-APT_TEST_PKGS := busybox-static skopeo umoci tmux docker-registry
+APT_TEST_PKGS := busybox-static skopeo umoci tmux docker-registry tini runc
 
 # First interpreter >= 3.12: PATH, then pyenv's versions (newest first).
 FIND_PY = for p in python3.13 python3.12 python3 $$(ls -d $(PYENV_ROOT)/versions/3.*/bin/python3 2>/dev/null | sort -rV); do \

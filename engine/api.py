@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 from .api_containers import ContainersMixin
+from .api_registry import RegistryMixin
 from .config import EngineConfig
 from .content.store import ContentStore
 from .errors import EngineError, PermissionDenied
@@ -40,7 +41,7 @@ def require_root() -> None:
                                "run it with sudo")
 
 
-class Engine(ContainersMixin):
+class Engine(ContainersMixin, RegistryMixin):
     """One engine over one root. Cheap to create; safe to use from several processes."""
 
     def __init__(self, config: EngineConfig | None = None) -> None:

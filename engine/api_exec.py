@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import Conflict
 from .types_tools import CommitOptions, ContainerChange, ExecOptions
@@ -51,7 +51,8 @@ class ExecMixin:
         """Start ``opts.command`` in the running container; with ``tty`` the caller relays
         ``.master``. Raises ``ExecFailed`` (code 126/127) when it cannot start."""
         from .cgroups import get_driver
-        from .runtime import create, exec as execmod
+        from .runtime import create
+        from .runtime import exec as execmod
 
         cid = self.containers.resolve(ref)
         rec = self.lifecycle.refresh(cid)

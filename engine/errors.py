@@ -12,7 +12,8 @@ line a user can read, and ``title`` is a short heading for a dialog.
     ├── InvalidArgument
     │   ├── InvalidReference         (ref, reason)
     │   ├── InvalidLayer             (entry, reason)
-    │   └── InvalidArchive
+    │   ├── InvalidArchive
+    │   └── DockerfileError          (file, line, text, reason)
     ├── Conflict                     (the resource is in the wrong state or in use)
     │   └── ImageInUse               (image_id, users)
     ├── DigestMismatch               (expected, actual)
@@ -157,3 +158,18 @@ class RemoteNotFound(RegistryError):
     """The registry does not have the manifest, blob or repository asked for."""
 
     default_title = "Not found"
+
+
+class DockerfileError(InvalidArgument):
+    """A Dockerfile that cannot be parsed; names the file, the line and its text."""
+
+    default_title = "Dockerfile error"
+
+    def __init__(self, file: str, line: int, text: str, reason: str) -> None:
+        first = text.strip().splitlines()[0] if text.strip() else ""
+        shown = first if len(first) <= 100 else first[:97] + "..."
+        super().__init__(f"{file}:{line}: {reason}" + (f": {shown}" if shown else ""))
+        self.file = file
+        self.line = line
+        self.text = text
+        self.reason = reason

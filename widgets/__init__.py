@@ -6,7 +6,12 @@ the screens in :mod:`app.tui` own every engine call.
 
 from __future__ import annotations
 
+from .container_table import ContainerTable
 from .first_run_hint import FirstRunHint
 from .image_table import ImageTable
+from .json_tree import JsonTree
+from .log_view import LogLine, LogView
+from .process_table import ProcessTable
 
-__all__ = ["FirstRunHint", "ImageTable"]
+__all__ = ["ContainerTable", "FirstRunHint", "ImageTable", "JsonTree", "LogLine", "LogView",
+           "ProcessTable"]

@@ -89,6 +89,7 @@ class ContainerTable(DataTable[Text]):
         Binding("k", "cursor_up", "Up", show=False, id="containers.up"),
         Binding("g", "scroll_top", "Top", show=False, id="containers.top"),
         Binding("G", "scroll_bottom", "Bottom", show=False, id="containers.bottom"),
+        Binding("enter", "select_cursor", "Actions", id="containers.menu"),
         Binding("space", "toggle_mark", "Mark", id="containers.mark"),
         Binding("a", "toggle_stopped", "Show/hide stopped", id="containers.all"),
         Binding("o", "cycle_sort", "Sort", id="containers.sort"),

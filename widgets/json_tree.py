@@ -90,7 +90,8 @@ class JsonTree(Tree[Any]):
         stack = [self.root]
         while stack:
             node = stack.pop()
-            if needle in node.label.plain:
+            label = node.label
+            if needle in (label if isinstance(label, str) else label.plain):
                 return True
             stack.extend(node.children)
         return False

@@ -15,7 +15,7 @@ from pathlib import Path
 from engine import Engine, EngineConfig, EngineError, require_root
 from engine.config import default_root
 
-from . import containers, images, system
+from . import container_tools, containers, images, system
 
 EXIT_ERROR = 1
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     images.register(sub)
     containers.register(sub)
+    container_tools.register(sub)
     system.register(sub)
     return p
 

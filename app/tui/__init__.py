@@ -10,9 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-__all__ = ["ImagesScreen", "PydockApp", "main", "make_app"]
+__all__ = ["ContainersScreen", "ImagesScreen", "PydockApp", "main", "make_app"]
 
 _WHERE = {
+    "ContainersScreen": ".containers_screen",
     "ImagesScreen": ".images_screen",
     "PydockApp": ".app",
     "make_app": ".app",

@@ -2,8 +2,8 @@
 
 Panels are Textual *modes*, one screen stack each, so a modal opened in one panel
 stays with it and every panel keeps its own focus and scroll. Panels are listed in
-:data:`PANELS`; keys ``1``–``5`` pick one and ``[``/``]`` cycle, so adding the
-containers or volumes panel later is one entry here plus its screen module.
+:data:`PANELS`; keys ``1``–``5`` pick one and ``[``/``]`` cycle. Panels still to come
+are listed in :data:`COMING` so their keys say so instead of doing nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from textual.widgets import HelpPanel
 
 from engine import Engine
 
+from .commands import PydockCommands
+from .containers_screen import ContainersScreen
 from .images_screen import ImagesScreen
 
 Clock = Callable[[], float]
@@ -31,30 +33,39 @@ class Panel:
 
     mode: str
     title: str
-    factory: Callable[[Engine, Clock], Screen[None]]
+    factory: Callable[[Engine, Clock, bool], Screen[None]]
 
 
-def _images(engine: Engine, clock: Clock) -> Screen[None]:
+def _containers(engine: Engine, clock: Clock, show_ids: bool) -> Screen[None]:
+    return ContainersScreen(engine, clock=clock, show_ids=show_ids)
+
+
+def _images(engine: Engine, clock: Clock, show_ids: bool) -> Screen[None]:
     return ImagesScreen(engine, clock=clock)
 
 
 # In key order: PANELS[0] answers to "1".
 PANELS: tuple[Panel, ...] = (
+    Panel("containers", "Containers", _containers),
     Panel("images", "Images", _images),
 )
+# Announced on their keys until their issues land (volumes, networks, stats).
+COMING: tuple[str, ...] = ("Volumes", "Networks", "Monitor")
 MAX_PANELS = 5
+TITLES = [p.title for p in PANELS] + [f"{t} (coming)" for t in COMING]
 
 
 class PydockApp(App[None]):
     """The pydock terminal UI over one engine."""
 
     TITLE = "pydock"
+    COMMANDS = App.COMMANDS | {PydockCommands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "toggle_help", "Help", id="help"),
-        *(Binding(str(n), f"panel({n - 1})", f"Panel {n}", show=False, id=f"panel-{n}")
-          for n in range(1, MAX_PANELS + 1)),
+        *(Binding(str(n), f"panel({n - 1})", TITLES[n - 1] if n <= len(TITLES) else f"Panel {n}",
+                  show=False, id=f"panel-{n}") for n in range(1, MAX_PANELS + 1)),
         Binding("left_square_bracket", "cycle_panel(-1)", "Previous panel", show=False,
                 id="panel-prev"),
         Binding("right_square_bracket", "cycle_panel(1)", "Next panel", show=False,
@@ -62,23 +73,24 @@ class PydockApp(App[None]):
     ]
 
     def __init__(self, engine: Engine, *, clock: Clock = time.time,
-                 panels: tuple[Panel, ...] = PANELS) -> None:
+                 panels: tuple[Panel, ...] = PANELS, show_ids: bool = True) -> None:
         super().__init__()
         self.engine = engine
         # Injected so snapshot tests can freeze "10 minutes ago".
         self.clock = clock
         self.panels = panels[:MAX_PANELS]
         for panel in self.panels:
-            self.add_mode(panel.mode, partial(panel.factory, engine, clock))
+            # show_ids=False hides random container IDs in snapshot tests.
+            self.add_mode(panel.mode, partial(panel.factory, engine, clock, show_ids))
 
     def on_mount(self) -> None:
         self.switch_mode(self.panels[0].mode)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Keys for panels that do not exist yet stay out of the footer and the help panel.
+        # Keys beyond the real and announced panels stay out of the footer and help.
         if action == "panel":
             index = parameters[0] if parameters else -1
-            return isinstance(index, int) and 0 <= index < len(self.panels)
+            return isinstance(index, int) and 0 <= index < len(self.panels) + len(COMING)
         if action == "cycle_panel":
             return len(self.panels) > 1
         return True
@@ -88,6 +100,10 @@ class PydockApp(App[None]):
         return modes.index(self.current_mode) if self.current_mode in modes else 0
 
     def action_panel(self, index: int) -> None:
+        if 0 <= index - len(self.panels) < len(COMING):
+            self.notify(f"The {COMING[index - len(self.panels)]} panel is coming",
+                        severity="information")
+            return
         if not 0 <= index < len(self.panels):
             self.bell()
             return
@@ -103,7 +119,20 @@ class PydockApp(App[None]):
         else:
             self.action_show_help_panel()
 
+    # -- the command palette's targets ---------------------------------------------------
+    async def container_command(self, container_id: str, action: str) -> None:
+        await self.switch_mode("containers")
+        screen = self.screen
+        if isinstance(screen, ContainersScreen):
+            screen.palette_action(container_id, action)
 
-def make_app(engine: Engine, *, clock: Clock = time.time) -> PydockApp:
-    """Build the app; tests pass a fixed ``clock`` so relative times do not drift."""
-    return PydockApp(engine, clock=clock)
+    async def image_command(self, name: str, action: str) -> None:
+        await self.switch_mode("images")
+        screen = self.screen
+        if isinstance(screen, ImagesScreen):
+            screen.palette_action(name, action)
+
+
+def make_app(engine: Engine, *, clock: Clock = time.time, show_ids: bool = True) -> PydockApp:
+    """Build the app; tests pass a fixed ``clock`` and ``show_ids=False`` for snapshots."""
+    return PydockApp(engine, clock=clock, show_ids=show_ids)

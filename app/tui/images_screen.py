@@ -113,6 +113,7 @@ class ImagesScreen(PanelScreen):
         self.clock = clock
         self._rows: list[ImageSummary] = []
         self._loaded = False
+        self._pending: tuple[str, str] | None = None  # a palette action awaiting the list
 
     # -- composition ---------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -174,6 +175,9 @@ class ImagesScreen(PanelScreen):
         self._rows = message.rows
         self._loaded = True
         self._show()
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            self.palette_action(*pending)
 
     def on_images_screen_removed(self, message: ImagesScreen.Removed) -> None:
         for rep in message.reports:
@@ -213,6 +217,24 @@ class ImagesScreen(PanelScreen):
         if image is None:
             self.notify("No image selected", severity="warning")
             return
+        self._confirm_remove(image)
+
+    def palette_action(self, name: str, action: str) -> None:
+        """``remove``/``inspect`` one image by name, as the command palette asks."""
+        if not self._loaded:
+            # The panel was just opened for this: act once the first list is in.
+            self._pending = (name, action)
+            return
+        if action == "inspect":
+            self.inspect_image(name)
+            return
+        image = next((r for r in self._rows if image_name(r) == name), None)
+        if image is None:
+            self.notify(f"No image {name}", severity="warning", markup=False)
+        else:
+            self._confirm_remove(image)
+
+    def _confirm_remove(self, image: ImageSummary) -> None:
         name = image_name(image)
 
         def confirmed(yes: bool | None) -> None:

@@ -68,7 +68,7 @@ def commit(store: ImageStore, image: ImageRecord, rec: dict[str, Any], scan: rwl
     try:
         with store.ingest_lock():
             with tempfile.TemporaryFile(dir=Path(store.cfg.tmp_dir)) as tmp:
-                scan.write_layer(tmp)  # type: ignore[arg-type]
+                scan.write_layer(tmp)
                 tmp.seek(0)
                 layer_digest, size = store.content.write_stream(tmp)
             base = image.config

@@ -147,7 +147,10 @@ class RegistryClient:
             if value:
                 hdrs["Authorization"] = value
             body = content() if callable(content) else content
-            req = self._http.build_request(method, full, headers=hdrs, content=body, params=params)
+            # Merged by hand: httpx's params= would drop the query an upload Location
+            # carries (distribution's _state token).
+            url = httpx.URL(full).copy_merge_params(params) if params else full
+            req = self._http.build_request(method, url, headers=hdrs, content=body)
             return self._http.send(req, stream=True)
 
         while True:

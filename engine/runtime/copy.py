@@ -158,16 +158,24 @@ def copy_from(cfg: EngineConfig, lifecycle: Lifecycle, cid: str, src: str,
                 os.close(parent)
                 source = view.binds[real]
                 parent, name = os.open(source.parent, os.O_PATH | os.O_CLOEXEC), source.name
+
+            def swap(rel: tuple[str, ...]) -> tarwalk.Node | None:
+                source = view.binds.get((*real, *rel))
+                if source is None:
+                    return None
+                st = os.stat(source, follow_symlinks=False)
+                return tarwalk.Node(rel, st, libc.AT_FDCWD, str(source))
             if not isinstance(dest, (str, os.PathLike)):
                 with tarfile.open(fileobj=dest, mode="w|", format=tarfile.PAX_FORMAT) as tar:
-                    for ti, data in tarwalk.entries(parent, name, "" if contents else parts[-1]):
+                    top = "" if contents else parts[-1]
+                    for ti, data in tarwalk.entries(parent, name, top, swap):
                         tar.addfile(ti, data)
                 return
             ldir, top = _local_target(os.fspath(dest), is_dir, contents, parts)
             lroot = os.open(ldir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             try:
                 writer = Writer(lroot, (), owner=None if archive else (os.getuid(), os.getgid()))
-                for ti, data in tarwalk.entries(parent, name, top):
+                for ti, data in tarwalk.entries(parent, name, top, swap):
                     writer.apply(ti, data)
                 writer.finish()
             finally:

@@ -8,6 +8,7 @@ by first line), so a rotation racing with a read neither loses nor repeats entri
 
 from __future__ import annotations
 
+import contextlib
 import io
 import itertools
 import json
@@ -94,39 +95,40 @@ class _Seg:
         return bool(head) and self.head() == head
 
 
-def _open_split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Seg]]:
-    """Open the rotated files, split around the one that is inode ``ino`` or its gzipped
-    copy: (older, newer), oldest first, that file in neither; newer is [] if not found."""
-    newer: list[_Seg] = []
-    older: list[_Seg] = []
+def _open_split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Seg], bool]:
+    """Open the rotated files and split them around the one that is inode ``ino`` or its
+    gzipped copy (same first line): (older, newer, found), oldest first, without it."""
+    kept: list[_Seg] = []  # newest first
     drop: list[_Seg] = []
-    seen, inodes = False, set()
-    top = max((k for k, _, _ in rotated_files(path)), default=0)
-    # Newest first, trying every number up to one past the last: a rotation shifting the
-    # files up while we scan moves each one, atomically, to a number we have yet to try.
-    for k in range(1, top + 2):
+    cut, inodes, heads = -1, set(), set()
+    listed = rotated_files(path)
+    top, gz_mode = max((k for k, _, _ in listed), default=0), any(gz for _, _, gz in listed)
+    # Newest first, every number up to one past the last and on while files turn up: a
+    # rotation shifting the set as we scan moves each file, atomically, to a number ahead.
+    k, hit = 0, True
+    while (k := k + 1) <= top + 1 or hit:
+        hit = False
         for gz in (False, True):  # plain first: while it is being compressed it is whole
-            try:
-                f = _open(rotated_name(path, k, gz))
+            with contextlib.suppress(FileNotFoundError):
+                seg, hit = _Seg(_open(rotated_name(path, k, gz)), gz), True
                 break
-            except FileNotFoundError:
-                continue
-        else:
+        if not hit:
             continue
-        seg, st = _Seg(f, gz), os.fstat(f.fileno())
-        if st.st_ino in inodes:  # renamed one number up while we scanned: seen already
+        st_ino, h = os.fstat(seg.f.fileno()).st_ino, seg.head() if gz_mode else b""
+        if st_ino in inodes or (seg.gz and h in heads):  # seen before it moved up, or
+            drop.append(seg)  # the gzipped copy of a plain file we hold
+        elif cut < 0 and (h == head != b"" if seg.gz else st_ino == ino):
             drop.append(seg)
-        elif not seen and seg.matches(ino, head):
-            drop.append(seg)
-            seen = True
+            cut = len(kept)
         else:
-            (older if seen else newer).append(seg)
-        inodes.add(st.st_ino)
+            kept.append(seg)
+        inodes.add(st_ino)
+        heads.add(h)
     for seg in drop:  # closed only now: an unlinked file's inode number could be reused
         seg.f.close()
-    if not seen:
-        older, newer = newer, []
-    return older[::-1], newer[::-1]
+    if cut < 0:
+        return kept[::-1], [], False
+    return kept[cut:][::-1], kept[:cut][::-1], True
 
 
 def _line_end(f: BinaryIO, size: int) -> int:
@@ -146,7 +148,7 @@ def _snapshot(path: Path) -> tuple[list[_Seg], _Seg | None]:
         except FileNotFoundError:
             cur = None
         ino = os.fstat(cur.f.fileno()).st_ino if cur else -1
-        older, newer = _open_split(path, ino, cur.head() if cur else b"")
+        older, newer, _ = _open_split(path, ino, cur.head() if cur else b"")
         mine = older + ([cur] if cur else [])
         for seg in newer:  # rotated after we opened the current file: later entries
             seg.f.close()
@@ -259,7 +261,13 @@ def _switch(path: Path, old: _Live, new: _Live, since: int | None) -> Iterator[L
     (several rotations within one poll), which was opened before looking for them."""
     try:
         yield from old.drain(since)  # every write to it happened before its rename
-        older, newer = _open_split(path, old.ino, _Seg(old.f, False).head())
+        old_head = _Seg(old.f, False).head()
+        for _ in range(3):  # not found: the set moved under the scan more than once
+            older, newer, found = _open_split(path, old.ino, old_head)
+            if found:
+                break
+            for seg in older:
+                seg.f.close()
         new_head = _Seg(new.f, False).head()
         between = list(itertools.takewhile(lambda seg: not seg.matches(new.ino, new_head), newer))
         try:

@@ -87,7 +87,8 @@ class Lowers:
         hidden: set[str] = set()
         for layer in self.fds:
             found, stop = self._find(layer, parts) if parts else (None, False)
-            if found is _WHITEOUT or (found is not None and not stat.S_ISDIR(found.st_mode)):
+            if found is _WHITEOUT or (isinstance(found, os.stat_result)
+                                      and not stat.S_ISDIR(found.st_mode)):
                 break
             if found is None and parts:
                 if stop:

@@ -25,6 +25,14 @@ if TYPE_CHECKING:
     from .monitor import Monitor
 
 
+class StartError(Exception):
+    """The container did not start; ``code`` is docker's exit code for it."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 @dataclass
 class Result:
     exit_code: int = 0
@@ -63,14 +71,46 @@ class Session:
         driver = get_driver(mon.cfg, parent="pydock")
         cg = driver.create(mon.cid)
         rootfs.mount_overlay(mon.cfg.snapshots_dir, self.rec["image_chain_ids"], cdir)
+        oom_before = driver.oom_killed_count(cg)
+        runtime = self.rec.get("runtime", "pydock")
+        try:
+            if runtime == "pydock":
+                pid, pidfd = self._start_builtin(spec, driver, cg)
+            else:
+                from . import session_oci
+
+                pid, pidfd = session_oci.start(self, spec, runtime)
+        except StartError as err:
+            self._close_io()
+            _cleanup_cgroup(driver, cg)
+            self._record_exit(err.code, False, error=str(err), started=False)
+            return Result(exit_code=err.code, start_error={"code": err.code,
+                                                           "message": str(err)})
+        now = time.time()
+        rec = self.mon.update(status="running", pid=pid, pid_start=proc_start_time(pid),
+                              started_at=now, exit_code=0, error="", oom_killed=False,
+                              paused=False)
+        self.mon.emit("start", rec)
+        self.mon.tell({"state": "running", "pid": pid})
+        self.mon.close_ready()
+        code = self._pump(pidfd, pid)
+        oom = driver.oom_killed_count(cg) > oom_before
+        if runtime != "pydock":
+            from . import session_oci
+
+            session_oci.delete(self, runtime)
+        _cleanup_cgroup(driver, cg)
+        self._record_exit(code, oom)
+        return Result(exit_code=code, oom=oom)
+
+    def _start_builtin(self, spec: dict[str, Any], driver: Any, cg: Any) -> tuple[int, int]:
         tty = bool(spec["process"].get("terminal"))
         sync_r, sync_w = os.pipe()
         err_r, err_w = os.pipe()
         pid_r, pid_w = os.pipe()
         console_parent, console_child = socket.socketpair() if tty else (None, None)
         child_ends: list[int] = [sync_r, err_w, pid_w]
-        stdio = self._stdio(tty, child_ends)
-        oom_before = driver.oom_killed_count(cg)
+        stdio = self.stdio(tty, child_ends)
         a = os.fork()
         if a == 0:
             # Intermediate: a PID namespace applies to the children of whoever
@@ -90,36 +130,22 @@ class Session:
         pid = int(os.read(pid_r, 32) or b"0")
         os.close(pid_r)
         if pid <= 0:
-            return Result(start_error={"code": 125, "message": "could not start the init"})
+            raise StartError(125, "could not start the init")
         driver.add_pid(cg, pid)
         pidfd = os.pidfd_open(pid)
         os.write(sync_w, b"g")
         os.close(sync_w)
         if console_parent is not None:
-            self._take_console(console_parent)
+            self.take_console(console_parent)
         failure = _read_all(err_r)
         if failure:
             os.waitpid(pid, 0)
             os.close(pidfd)
-            self._close_io()
-            _cleanup_cgroup(driver, cg)
             err = json.loads(failure)
-            self._record_exit(err["code"], False, error=err["message"], started=False)
-            return Result(exit_code=err["code"], start_error=err)
-        now = time.time()
-        rec = self.mon.update(status="running", pid=pid, pid_start=proc_start_time(pid),
-                              started_at=now, exit_code=0, error="", oom_killed=False,
-                              paused=False)
-        self.mon.emit("start", rec)
-        self.mon.tell({"state": "running", "pid": pid})
-        self.mon.close_ready()
-        code = self._pump(pidfd, pid)
-        oom = driver.oom_killed_count(cg) > oom_before
-        _cleanup_cgroup(driver, cg)
-        self._record_exit(code, oom)
-        return Result(exit_code=code, oom=oom)
+            raise StartError(int(err["code"]), str(err["message"]))
+        return pid, pidfd
 
-    def _stdio(self, tty: bool, child_ends: list[int]) -> tuple[int, int, int]:
+    def stdio(self, tty: bool, child_ends: list[int]) -> tuple[int, int, int]:
         if tty:
             return (-1, -1, -1)
         if self.cfg.get("OpenStdin"):
@@ -132,7 +158,7 @@ class Session:
         child_ends += [stdin_r, out_w, err_w]
         return (stdin_r, out_w, err_w)
 
-    def _take_console(self, sock: socket.socket) -> None:
+    def take_console(self, sock: socket.socket, *, ack: bool = True) -> None:
         _, fds, _, _ = socket.recv_fds(sock, 1, 1)
         self.master = fds[0]
         os.set_inheritable(self.master, False)
@@ -148,7 +174,8 @@ class Session:
             c.setblocking(True)
         _set_winsize(self.master, rows, cols)
         self.outputs = {self.master: "stdout"}
-        sock.send(b"k")
+        if ack:
+            sock.send(b"k")
         sock.close()
 
     # -- pump ----------------------------------------------------------------

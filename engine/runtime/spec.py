@@ -30,7 +30,8 @@ DEFAULT_DEVICES = [
     ("/dev/null", "c", 1, 3), ("/dev/zero", "c", 1, 5), ("/dev/full", "c", 1, 7),
     ("/dev/random", "c", 1, 8), ("/dev/urandom", "c", 1, 9), ("/dev/tty", "c", 5, 0),
 ]
-# Device cgroup: deny all, then allow the defaults, pty and mknod (runc's list).
+# Device cgroup: deny all, then allow the defaults, pty and mknod (runc's list; fuse
+# stays denied because nothing allows it).
 DEVICE_RULES = [
     {"allow": False, "access": "rwm"},
     *({"allow": True, "type": t, "major": ma, "minor": mi, "access": "rwm"}
@@ -40,7 +41,6 @@ DEVICE_RULES = [
     {"allow": True, "type": "c", "major": 136, "access": "rwm"},  # pts
     {"allow": True, "type": "c", "access": "m"},
     {"allow": True, "type": "b", "access": "m"},
-    {"allow": False, "type": "c", "major": 10, "minor": 229, "access": "rwm"},  # fuse
 ]
 
 

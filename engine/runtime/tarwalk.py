@@ -13,7 +13,7 @@ import io
 import os
 import stat
 import tarfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 _DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -115,12 +115,14 @@ def tarinfo(node: Node, arcname: str, links: Links | None = None) -> tarfile.Tar
     return ti
 
 
-def entries(parent: int, name: str, arc_top: str
+def entries(parent: int, name: str, arc_top: str,
+            swap: Callable[[tuple[str, ...]], Node | None] | None = None
             ) -> Iterator[tuple[tarfile.TarInfo, io.RawIOBase | None]]:
     """Headers and data of ``name`` in ``parent`` and, for a directory, all below it.
 
     The top entry is named ``arc_top`` (omitted when empty: "the contents of"),
     the rest ``arc_top/relative/path``. A data stream is valid until the next item.
+    ``swap(relative parts)`` may supply another file to read in place of a node.
     """
     st = os.stat(name, dir_fd=parent, follow_symlinks=False)
     links = Links()
@@ -131,7 +133,9 @@ def entries(parent: int, name: str, arc_top: str
     top = open_dir(parent, name)
     try:
         for node in walk(top):
-            yield from _with_data(node, "/".join((arc_top, *node.parts)).lstrip("/"), links)
+            other = swap(node.parts) if swap is not None else None
+            yield from _with_data(other or node, "/".join((arc_top, *node.parts)).lstrip("/"),
+                                  links)
     finally:
         os.close(top)
 
@@ -189,6 +193,7 @@ def _xattrs(fd: int, ti: tarfile.TarInfo) -> None:
         names = os.listxattr(fd)
     except OSError:
         return
+    pax = dict(ti.pax_headers)
     for name in names:
         if name.startswith(_SKIP_XATTRS):
             continue
@@ -202,8 +207,9 @@ def _xattrs(fd: int, ti: tarfile.TarInfo) -> None:
             # Binary values (security.capability): tarfile keeps their bytes only
             # when the header is declared binary.
             text = value.decode("utf-8", "surrogateescape")
-            ti.pax_headers["hdrcharset"] = "BINARY"
-        ti.pax_headers["SCHILY.xattr." + name] = text
+            pax["hdrcharset"] = "BINARY"
+        pax["SCHILY.xattr." + name] = text
+    ti.pax_headers = pax
 
 
 class _Exact(io.RawIOBase):
