@@ -17,6 +17,8 @@ from pathlib import Path
 
 MODULES = [
     "bench.unpack",
+    "bench.pull",
+    "bench.containers",
 ]
 
 RESULTS = Path(__file__).with_name("results.json")

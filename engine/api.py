@@ -19,7 +19,6 @@ from .config import EngineConfig
 from .content.store import ContentStore
 from .errors import EngineError, PermissionDenied
 from .events import EventLog
-from .images import archive, importer, inspect, remove, save, usage
 from .images.store import ImageStore
 from .reference import parse
 from .snapshots.store import SnapshotStore
@@ -60,20 +59,30 @@ class Engine(ContainersMixin, RegistryMixin):
 
     # -- images ------------------------------------------------------------
     def images_list(self, *, all: bool = True) -> list[ImageSummary]:  # noqa: A002
+        from .images import inspect, usage
+
         return inspect.summaries(self.images, usage.scan(self.config.containers_dir).by_image)
 
     def images_inspect(self, name: str) -> dict[str, Any]:
+        from .images import inspect
+
         return inspect.inspect(self.images, self.images.record(self.images.resolve(name)))
 
     def images_history(self, name: str) -> list[HistoryEntry]:
+        from .images import inspect
+
         return inspect.history(self.images, self.images.record(self.images.resolve(name)))
 
     def images_import(self, src: BinaryIO, opts: ImportOptions, *, source: str = "-") -> str:
+        from .images import importer
+
         image_id, moved = importer.import_rootfs(self.images, src, opts, source)
         self._emit_image("import", image_id, {"name": opts.reference or ""})
         return image_id
 
     def images_load(self, src: BinaryIO) -> LoadReport:
+        from .images import archive
+
         loaded = archive.load(self.images, src, self.config.default_platform)
         tags: list[str] = []
         for image_id, full_tags in loaded:
@@ -83,6 +92,8 @@ class Engine(ContainersMixin, RegistryMixin):
         return LoadReport(tuple(i for i, _ in loaded), tuple(tags))
 
     def images_save(self, names: list[str], dst: BinaryIO) -> list[str]:
+        from .images import save
+
         ids = save.save(self.images, names, dst)
         for image_id in ids:
             self._emit_image("save", image_id)
@@ -96,6 +107,8 @@ class Engine(ContainersMixin, RegistryMixin):
         return image_id
 
     def images_remove(self, names: list[str], *, force: bool = False) -> list[RemoveReport]:
+        from .images import remove
+
         reports = []
         for name in names:
             try:
@@ -111,6 +124,8 @@ class Engine(ContainersMixin, RegistryMixin):
         return reports
 
     def images_prune(self, *, all_unused: bool = False) -> PruneReport:
+        from .images import remove
+
         rep = remove.prune(self.images, all_unused=all_unused)
         for image_id in rep.deleted:
             self._emit_image("delete", image_id)

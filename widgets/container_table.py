@@ -91,8 +91,8 @@ class ContainerTable(DataTable[Text]):
         Binding("G", "scroll_bottom", "Bottom", show=False, id="containers.bottom"),
         Binding("enter", "select_cursor", "Actions", id="containers.menu"),
         Binding("space", "toggle_mark", "Mark", id="containers.mark"),
-        Binding("a", "toggle_stopped", "Show/hide stopped", id="containers.all"),
-        Binding("o", "cycle_sort", "Sort", id="containers.sort"),
+        Binding("a", "toggle_stopped", "Show/hide stopped", show=False, id="containers.all"),
+        Binding("o", "cycle_sort", "Sort", show=False, id="containers.sort"),
         Binding("L", "toggle_group", "Group by project", show=False, id="containers.group"),
     ]
 
@@ -191,7 +191,10 @@ class ContainerTable(DataTable[Text]):
     @property
     def targets(self) -> list[ContainerSummary]:
         """What a batch action acts on: the marked rows, else the one under the cursor."""
-        marked = [c for c in self._all if c.id in self.marked]
+        # In the order shown (rows hidden by a filter since they were marked come last).
+        shown = self.containers
+        marked = [c for c in shown + [c for c in self._all if c not in shown]
+                  if c.id in self.marked]
         current = self.selected_container
         return marked or ([current] if current else [])
 

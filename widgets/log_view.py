@@ -112,6 +112,7 @@ class LogView(ScrollView, can_focus=True):
         self._matches: list[int] = []  # line numbers containing the search
         self.current: int | None = None  # index into _matches (n/N)
         self._widest = 0
+        self._sticky = False
 
     # -- data ------------------------------------------------------------------------
     @property
@@ -138,7 +139,9 @@ class LogView(ScrollView, can_focus=True):
 
     def append(self, lines: list[LogLine]) -> None:
         """Add lines at the bottom; follows the end if the view was at the end."""
-        at_end = self.scroll_y >= self.max_scroll_y
+        # Sticky end: a scroll to the end may still be pending (it runs after the
+        # refresh that applies the new size), so "at the end" includes that.
+        at_end = self._sticky or self.scroll_y >= self.max_scroll_y
         first = self._base + len(self._lines)
         self._lines.extend(lines)
         for number in range(first, first + len(lines)):
@@ -150,9 +153,14 @@ class LogView(ScrollView, can_focus=True):
             if not at_end:
                 self.scroll_to(y=max(0, self.scroll_y - dropped_rows), animate=False)
         self._update_size()
-        if at_end:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        if at_end and not self._sticky:
+            self._sticky = True
+            self.call_after_refresh(self._to_end)
         self.post_message(self.Changed())
+
+    def _to_end(self) -> None:
+        self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+        self._sticky = False
 
     def _drop(self, count: int) -> int:
         for _ in range(count):

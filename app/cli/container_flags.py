@@ -39,6 +39,8 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--rm", action="store_true")
     a("--log-opt", action="append", default=[])
     a("--log-driver", default="json-file")
+    a("--pull", default="missing", choices=("missing", "always", "never"),
+      help="pull the image before creating (default: missing)")
 
 
 def create_options(args: argparse.Namespace) -> CreateOptions:

@@ -95,7 +95,15 @@ def _batch(fn: str, kwargs: Any) -> Any:
     return handler
 
 
+def _ensure_image(engine: Engine, args: argparse.Namespace) -> None:
+    """``--pull missing|always|never``: pull before create, progress on stderr like docker."""
+    from .registry import ensure_image
+
+    ensure_image(engine, args.image, args.pull)
+
+
 def _create(engine: Engine, args: argparse.Namespace) -> int:
+    _ensure_image(engine, args)
     print(engine.containers_create(create_options(args)))
     return 0
 
@@ -104,6 +112,7 @@ def _run(engine: Engine, args: argparse.Namespace) -> int:
     from engine.runtime.lifecycle import StartFailed, wait_started
 
     opts = create_options(args)
+    _ensure_image(engine, args)
     cid = engine.containers_create(opts)
     try:
         if args.detach:

@@ -16,6 +16,7 @@ from engine import Engine, EngineConfig, EngineError, require_root
 from engine.config import default_root
 
 from . import container_tools, containers, images, system
+from . import registry as registry_cli
 
 EXIT_ERROR = 1
 
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     containers.register(sub)
     container_tools.register(sub)
     system.register(sub)
+    registry_cli.register(sub)
     return p
 
 

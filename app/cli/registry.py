@@ -121,3 +121,16 @@ def _login(engine: Engine, args: argparse.Namespace) -> int:
 def _logout(engine: Engine, args: argparse.Namespace) -> int:
     print(engine.registry_logout(args.server))
     return 0
+
+
+def ensure_image(engine: Engine, image: str, policy: str) -> str:
+    """``run``/``create --pull``: docker's "Unable to find image" line, then the pull on stderr."""
+    from engine.errors import ImageNotFound
+
+    if policy == "missing":
+        try:
+            return engine.images_resolve(image)
+        except ImageNotFound:
+            sys.stderr.write(f"Unable to find image '{parse(image).familiar}' locally\n")
+    return engine.images_ensure(image, policy,  # type: ignore[arg-type]
+                                on_progress=progress_to(sys.stderr, image))

@@ -37,7 +37,7 @@ class ActionsMenu(ModalScreen[str | None]):
         background: $primary-muted;
         text-style: bold;
     }
-    ActionsMenu OptionList {
+    ActionsMenu OptionList, ActionsMenu OptionList:focus {
         height: auto;
         border: none;
     }

@@ -1,8 +1,8 @@
 """The containers panel, part 2 of 3: the detail pane for the row under the cursor.
 
 Tabs: Logs (followed in a thread worker), Inspect (a JSON tree), Env, Top,
-Mounts/Ports and Stats. Features the engine does not have yet (``containers_top``,
-``containers_stats``) are detected with ``hasattr`` and say so instead of faking data.
+Mounts/Ports and Stats. Stats are detected with ``hasattr(engine, "containers_stats")``
+and, until the engine measures them, the tab says so instead of faking numbers.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ from .container_messages import ContainerInspected, LogsEnded, LogsPending, TopL
 RUNNING = ("running", "paused", "restarting")
 NO_STATS = ("Stats arrive with the resources issue: CPU, memory, network and block I/O "
             "graphs over the last minutes. Nothing is shown until the engine measures it.")
-NO_TOP = "The process list arrives with `pydock top` (the engine has no containers_top yet)."
 
 
 def env_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -69,10 +68,16 @@ class ContainerDetailScreen(ContainerListScreen):
     }
     ContainerDetailScreen #log-search {
         display: none;
-        margin: 0 1;
+        height: 1;
+        border: none;
+        padding: 0 1;
+        background: $boost;
     }
     ContainerDetailScreen #log-search.-active {
         display: block;
+    }
+    ContainerDetailScreen.-empty #detail {
+        display: none;
     }
     ContainerDetailScreen TabPane {
         padding: 0;
@@ -81,7 +86,7 @@ class ContainerDetailScreen(ContainerListScreen):
 
     BINDINGS = [
         Binding("l", "tab('logs')", "Logs", id="containers.logs"),
-        Binding("i", "tab('inspect')", "Inspect", id="containers.inspect"),
+        Binding("i", "tab('inspect')", "Inspect", show=False, id="containers.inspect"),
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -106,7 +111,7 @@ class ContainerDetailScreen(ContainerListScreen):
             with TabPane("Env", id="env"):
                 yield DataTable(id="env-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Top", id="top"):
-                yield Static(NO_TOP, id="top-note", classes="note", markup=False)
+                yield Static("", id="top-note", classes="note", markup=False)
                 yield ProcessTable(id="top-table")
             with TabPane("Mounts/Ports", id="mounts"):
                 yield DataTable(id="mounts-table", cursor_type="row")
@@ -123,9 +128,6 @@ class ContainerDetailScreen(ContainerListScreen):
         self.query_one("#env-table", DataTable).add_columns("KEY", "VALUE")
         self.query_one("#mounts-table", DataTable).add_columns(
             "TYPE", "SOURCE", "DESTINATION", "MODE", "RW")
-        has_top = hasattr(self.engine, "containers_top")
-        self.query_one("#top-note").display = not has_top
-        self.query_one(ProcessTable).display = has_top
         self._log_header()
 
     @property
@@ -223,14 +225,14 @@ class ContainerDetailScreen(ContainerListScreen):
         if c is None:
             self.query_one("#log-header", Label).update("No container selected")
             return
-        state = "following" if self.following else f"not following ({c.status})"
-        parts = [c.name, f"tail {self.LOG_TAIL}", "since: start of log", state,
-                 f"{log.line_count} lines",
-                 f"timestamps {'on' if log.timestamps else 'off'} (t)",
-                 f"wrap {'on' if log.wrap else 'off'} (w)"]
+        # What is loaded, said plainly: "empty logs" complaints are mostly tail/since.
+        state = "following" if self.following else f"ended ({c.status})"
+        parts = [c.name, f"tail {self.LOG_TAIL}", "since start", state,
+                 f"{log.line_count} lines", f"timestamps {'on' if log.timestamps else 'off'}",
+                 f"wrap {'on' if log.wrap else 'off'}"]
         if log.search:
             at = f"{log.current + 1}/" if log.current is not None else ""
-            parts.append(f"search {log.search!r}: {at}{log.match_count} (n/N)")
+            parts.append(f"/{log.search} {at}{log.match_count}")
         self.query_one("#log-header", Label).update(" · ".join(parts))
 
     @on(LogView.SearchRequested)
@@ -304,16 +306,18 @@ class ContainerDetailScreen(ContainerListScreen):
     # -- top ------------------------------------------------------------------------------------
     def _load_top(self) -> None:
         c = self.detail
-        if c is not None and c.status in RUNNING and hasattr(self.engine, "containers_top"):
+        live = c is not None and c.status in ("running", "paused")
+        note = self.query_one("#top-note", Static)
+        note.update("" if live or c is None else f"{c.name} is {c.status}: no processes.")
+        note.display = not live
+        self.query_one(ProcessTable).display = live
+        if c is not None and live:
             self.load_top(c.id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="container-top")
     def load_top(self, container_id: str) -> None:
-        top = getattr(self.engine, "containers_top", None)  # feature-detected, see above
-        if top is None:
-            return
         try:
-            titles, rows = top(container_id, [])
+            titles, rows = self.engine.containers_top(container_id, "")
         except EngineError:
             return  # stopped meanwhile
         if not get_current_worker().is_cancelled:

@@ -39,7 +39,10 @@ class ContainerListScreen(PanelScreen):
     DEFAULT_CSS = """
     ContainerListScreen #filter {
         display: none;
-        margin: 0 1;
+        height: 1;
+        border: none;
+        padding: 0 1;
+        background: $boost;
     }
     ContainerListScreen #filter.-active {
         display: block;

@@ -63,9 +63,9 @@ class ContainersScreen(ContainerDetailScreen):
 
     BINDINGS = [
         Binding("s", "toggle_run", "Stop/Start", id="containers.stop_start"),
-        Binding("r", "restart", "Restart", id="containers.restart"),
-        Binding("p", "toggle_pause", "Pause", id="containers.pause"),
-        Binding("K", "kill", "Kill", id="containers.kill"),
+        Binding("r", "restart", "Restart", show=False, id="containers.restart"),
+        Binding("p", "toggle_pause", "Pause", show=False, id="containers.pause"),
+        Binding("K", "kill", "Kill", show=False, id="containers.kill"),
         Binding("d", "remove", "Remove", id="containers.remove"),
         Binding("R", "rename", "Rename", show=False, id="containers.rename"),
         Binding("e", "exec_shell", "Shell", id="containers.exec"),
@@ -86,6 +86,10 @@ class ContainersScreen(ContainerDetailScreen):
             return
         if self._only is None and self.table.marked:
             self.table.clear_marks()  # the marks were for this action
+        slow = [c.name for op, c in plan if op in ("stop", "restart")]
+        if slow:
+            # Stop waits out the grace period (10 s by default): say that it is under way.
+            self.notify(f"Stopping {', '.join(slow)}…", timeout=3, markup=False)
         self.act([(op, c.id, c.name) for op, c in plan], force)
 
     # -- actions ----------------------------------------------------------------------------
@@ -229,6 +233,7 @@ class ContainersScreen(ContainerDetailScreen):
         if c.status not in RUNNING:
             self.notify(f"{c.name} is not running; start it first (s)", severity="warning")
             return
+        self.notify(f"Opening a shell in {c.name}…", timeout=3, markup=False)
         self.find_shell(c.id, c.name)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="container-exec")

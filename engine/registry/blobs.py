@@ -55,6 +55,9 @@ class Pipe(io.RawIOBase):
         self._put(data)
         return len(data)
 
+    def feed(self, data: bytes) -> None:
+        self._put(data)
+
     def finish(self, error: BaseException | None = None) -> None:
         """End of stream, or an error the reader raises instead of reading on."""
         self._put(error)
@@ -102,7 +105,7 @@ def fetch_blob(client: RegistryClient, content: ContentStore, locks: Path, repo:
                digest: str, size: int, *, progress: Callable[[str, int], None],
                tee: Pipe | None = None, cancelled: Callable[[], bool] = lambda: False) -> None:
     """Download ``digest`` into ``content``; ``progress(status, bytes_done)`` as it goes."""
-    tee_write = tee.write if tee else None
+    tee_write = tee.feed if tee else None
     try:
         with file_lock(locks / f"ingest-{digest.removeprefix('sha256:')}.lock"):
             if content.exists(digest):

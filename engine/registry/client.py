@@ -12,6 +12,7 @@ certificate the CAs do not vouch for is an error, never a silent downgrade.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import ssl
 import threading
@@ -75,6 +76,9 @@ class RegistryClient:
 
     def _ssl_context(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context()
+        # Python 3.13 turns on X509 strict mode; Go (docker, the registry) does not
+        # require e.g. an Authority Key Identifier, and private CAs often lack one.
+        ctx.verify_flags &= ~ssl.VERIFY_X509_STRICT
         d = self.settings.certs_dir / self.host
         try:
             files = sorted(d.iterdir()) if d.is_dir() else []
@@ -104,9 +108,13 @@ class RegistryClient:
         last: BaseException | None = None
         for scheme in ("https", "http") if self.allow_http else ("https",):
             base = f"{scheme}://{self.host}"
+            url = base + "/v2/"
             try:
-                resp = self._retrying(lambda b=base: self._http.get(b + "/v2/"), "ping",
-                                      give_up=_is_tls_mismatch)
+                # With plain HTTP to fall back on, a refused or non-TLS https port is not
+                # worth retrying: the http attempt that follows gets the retries.
+                fallback = scheme == "https" and self.allow_http
+                resp = self._retrying(functools.partial(self._http.get, url), "ping",
+                                      give_up=functools.partial(_not_worth_retrying, fallback))
             except httpx.TransportError as err:
                 if _cert_error(err):
                     raise RegistryError(
@@ -156,21 +164,28 @@ class RegistryClient:
         while True:
             resp = self._retrying(send, what)
             if resp.status_code == 401 and not reauthed:
-                resp.close()
+                self._read_quietly(resp)
                 if self.auth.set_challenge(resp.headers.get("www-authenticate", "")):
                     self.auth.invalidate(scopes)
                     reauthed = True
                     continue
             if resp.status_code not in expect:
-                try:
-                    resp.read()
-                except httpx.HTTPError:
-                    pass  # the error body is a courtesy; the status says enough
-                resp.close()
+                self._read_quietly(resp)
                 raise registry_error(resp, what, self.registry)
             if not stream:
                 self._read(resp, what)
             return resp
+
+    @staticmethod
+    def _read_quietly(resp: httpx.Response) -> None:
+        """Read an error body if it can be had: it is a courtesy, the status says enough."""
+        try:
+            if not resp.is_closed:
+                resp.read()
+        except (httpx.HTTPError, httpx.StreamError):
+            pass
+        finally:
+            resp.close()
 
     def _read(self, resp: httpx.Response, what: str) -> None:
         try:
@@ -211,9 +226,11 @@ class RegistryClient:
     def _fetch_token(self, method: str, url: str, params: list[tuple[str, str]],
                      headers: dict[str, str], form: dict[str, str] | None) -> tuple[int, bytes]:
         try:
+            # Merged by hand: a realm may carry its own query, which params= would drop.
+            full = httpx.URL(url).copy_merge_params(list(params))
             resp = self._retrying(lambda: self._http.request(
-                method, url, params=params, headers=headers, data=form), "token")
-            return resp.status_code, resp.read()
+                method, full, headers=headers, data=form), "token")
+            return resp.status_code, resp.content
         except httpx.HTTPError as err:
             raise RegistryError(f"{self.host}: token server {url}: {describe_transport(err)}",
                                 registry=self.registry) from err
@@ -235,6 +252,10 @@ def _cert_error(err: BaseException) -> str:
         if isinstance(e, ssl.SSLCertVerificationError):
             return str(e.verify_message or e.reason or e)
     return ""
+
+
+def _not_worth_retrying(fallback: bool, err: BaseException) -> bool:
+    return _is_tls_mismatch(err) or (fallback and isinstance(err, httpx.ConnectError))
 
 
 def _is_tls_mismatch(err: BaseException) -> bool:

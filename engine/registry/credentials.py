@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -164,8 +165,9 @@ def _decode_entry(entry: dict[str, Any]) -> Credentials | None:
 def _helper_get(helper: str, key: str) -> Credentials | None:
     from dockerpycreds import errors
 
+    store = _store(helper)
     try:
-        found = _store(helper).get(key)
+        found = store.get(key)
     except errors.CredentialsNotFound:
         return None
     except errors.StoreError as err:
@@ -196,7 +198,10 @@ def _store(helper: str) -> Any:
     from dockerpycreds import Store, errors
 
     try:
-        return Store(helper)
+        with warnings.catch_warnings():
+            # its distutils.spawn.find_executable warns; the lookup itself is fine
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return Store(helper)
     except errors.InitializationError as err:
         raise Unavailable(f"credential helper docker-credential-{helper} is not installed "
                           f"or not on PATH") from err

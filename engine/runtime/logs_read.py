@@ -114,8 +114,8 @@ def _open_split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Se
                 break
         if not hit:
             continue
-        st_ino, h = os.fstat(seg.f.fileno()).st_ino, seg.head() if gz_mode else b""
-        if st_ino in inodes or (seg.gz and h in heads):  # seen before it moved up, or
+        st_ino, h = os.fstat(seg.f.fileno()).st_ino, seg.head() if gz_mode or seg.gz else b""
+        if st_ino in inodes or (seg.gz and h and h in heads):  # seen before it moved up, or
             drop.append(seg)  # the gzipped copy of a plain file we hold
         elif cut < 0 and (h == head != b"" if seg.gz else st_ino == ino):
             drop.append(seg)

@@ -17,11 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from ..compression import open_layer_stream
 from ..errors import DigestMismatch, EngineError
 from ..fsutil import atomic_write_json, file_lock, read_json
 from ..types import UnpackStats
-from .unpack import unpack_layer
 
 
 class SnapshotStore:
@@ -82,6 +80,10 @@ class SnapshotStore:
         return stats
 
     def _unpack_into(self, stage: Path, blob: BinaryIO) -> UnpackStats:
+        # Deferred: listing images or starting containers never pays for tarfile.
+        from ..compression import open_layer_stream
+        from .unpack import unpack_layer
+
         diff = stage / "diff"
         diff.mkdir(mode=0o755)
         return unpack_layer(open_layer_stream(blob), diff)

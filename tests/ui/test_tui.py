@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.widgets import HelpPanel, Input
 
 from app.tui.app import PydockApp, make_app
 from app.tui.confirm_screen import ConfirmScreen
+from app.tui.containers_screen import ContainersScreen
 from app.tui.images_screen import ImagesScreen
 from app.tui.inspect_screen import InspectScreen
 from engine import Engine
@@ -42,6 +44,13 @@ def table_rows(app: App[None], screen: ImagesScreen | None = None) -> list[list[
     return [[str(c) for c in table.get_row(r.key)] for r in table.ordered_rows]
 
 
+async def open_images(pilot: Pilot[None]) -> None:
+    """Containers are panel 1 now; these tests are about panel 2."""
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+
+
 def hint_shown(app: PydockApp) -> bool:
     return app.screen.query_one(FirstRunHint).display and not app.screen.query_one(
         ImageTable).display
@@ -51,7 +60,7 @@ def hint_shown(app: PydockApp) -> bool:
 async def test_empty_root_shows_first_run_hint_and_q_quits(engine: Engine) -> None:
     app = frozen_app(engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_images(pilot)
         assert hint_shown(app)
         text = str(app.screen.query_one(FirstRunHint).content)
         assert "pydock import rootfs.tar busybox:latest" in text
@@ -65,7 +74,7 @@ async def test_empty_root_shows_first_run_hint_and_q_quits(engine: Engine) -> No
 async def test_imported_image_is_listed(engine: Engine, hello_image: str) -> None:
     app = frozen_app(engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_images(pilot)
         assert not hint_shown(app)
         short = hello_image.removeprefix("sha256:")[:12]
         assert len(short) == 12 and all(c in "0123456789abcdef" for c in short)
@@ -78,7 +87,7 @@ async def test_imported_image_is_listed(engine: Engine, hello_image: str) -> Non
 async def test_remove_asks_first_then_removes(engine: Engine, hello_image: str) -> None:
     app = frozen_app(engine)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await settle(pilot)
+        await open_images(pilot)
         await pilot.press("d")
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("n")  # cancel keeps the image
@@ -98,7 +107,7 @@ async def test_remove_asks_first_then_removes(engine: Engine, hello_image: str) 
 async def test_inspect_shows_json(engine: Engine, hello_image: str) -> None:
     app = frozen_app(engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_images(pilot)
         await pilot.press("i")
         await settle(pilot)
         assert isinstance(app.screen, InspectScreen)
@@ -113,7 +122,7 @@ async def test_filter_narrows_rows_without_the_hint(engine: Engine, hello_image:
                          source="rootfs.tar")
     app = frozen_app(engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_images(pilot)
         # Newest first, as `pydock images` lists them.
         assert [r[:2] for r in table_rows(app)] == [["other", "2"], ["hello", "1.0"]]
         await pilot.press("slash", "h", "e", "l")
@@ -136,7 +145,7 @@ async def test_live_refresh_applies_a_keyed_diff(engine: Engine, hello_image: st
                                                  fast_refresh: float) -> None:
     app = frozen_app(engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_images(pilot)
         table = app.screen.query_one(ImageTable)
         first_key = table.ordered_rows[0].key
         engine.images_import(rootfs_tar(), ImportOptions(reference="later:1",
@@ -154,7 +163,7 @@ async def test_no_refresh_behind_a_modal(engine: Engine, hello_image: str,
                                          fast_refresh: float) -> None:
     app = frozen_app(engine)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
+        await open_images(pilot)
         panel = images_screen(app)
         await pilot.press("i")
         await settle(pilot)
@@ -173,17 +182,30 @@ async def test_no_refresh_behind_a_modal(engine: Engine, hello_image: str,
 
 async def test_help_and_panel_keys(engine: Engine) -> None:
     app = frozen_app(engine)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
         assert app.screen.query(HelpPanel)
         await pilot.press("question_mark")
         assert not app.screen.query(HelpPanel)
-        # Only the panels that exist answer to their digit.
+        # The panels that exist answer to their digit; the announced ones say "coming".
         assert app.check_action("panel", (0,)) is True
-        assert app.check_action("panel", (1,)) is False
-        await pilot.press("2", "right_square_bracket", "1")
+        assert app.check_action("panel", (1,)) is True
+        assert app.check_action("panel", (4,)) is True
+        assert app.check_action("panel", (5,)) is False
+        assert isinstance(app.screen, ContainersScreen)
+        await pilot.press("2")
         assert isinstance(app.screen, ImagesScreen)
+        await pilot.press("right_square_bracket")
+        assert isinstance(app.screen, ContainersScreen)
+        await pilot.press("left_square_bracket")
+        assert isinstance(app.screen, ImagesScreen)
+        await pilot.press("1")
+        assert isinstance(app.screen, ContainersScreen)
+        await pilot.press("3")
+        await pilot.pause()
+        assert isinstance(app.screen, ContainersScreen)
+        assert any("Volumes panel is coming" in n.message for n in app._notifications)
 
 
 def test_packages_export_what_they_list() -> None:
@@ -256,9 +278,9 @@ def test_not_root_fails_before_textual_is_imported(tmp_path: Path) -> None:
 
 # -- snapshots -----------------------------------------------------------------------
 def test_snapshot_first_run(engine: Engine, snap_compare: SnapCompare) -> None:
-    assert snap_compare(frozen_app(engine), terminal_size=SIZE, run_before=settle)
+    assert snap_compare(frozen_app(engine), terminal_size=SIZE, run_before=open_images)
 
 
 def test_snapshot_one_image(engine: Engine, hello_image: str,
                             snap_compare: SnapCompare) -> None:
-    assert snap_compare(frozen_app(engine), terminal_size=SIZE, run_before=settle)
+    assert snap_compare(frozen_app(engine), terminal_size=SIZE, run_before=open_images)

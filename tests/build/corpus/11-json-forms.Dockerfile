@@ -1,0 +1,10 @@
+FROM busybox
+SHELL ["/bin/sh", "-eu", "-c"]
+RUN ["/bin/echo", "exec form", "with \"quotes\"", "and\ttabs"]
+RUN [ "sh" , "-c" , "echo spaced" ]
+RUN []
+VOLUME ["/data", "/var/log"]
+COPY ["src file.txt", "dest dir/"]
+ADD ["https://example.com/a.tgz", "/opt/"]
+ENTRYPOINT ["/bin/sh", "-c"]
+CMD ["echo \u00e9t\u00e9 \ud83d\ude00"]

@@ -1,0 +1,3 @@
+FROM alpine
+RUN echo file ends inside a continuation \
+    last
