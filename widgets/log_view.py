@@ -41,7 +41,7 @@ def timestamp(ns: int) -> str:
 
 def clean(text: str) -> str:
     # Colour codes and stray control bytes would corrupt the screen; tabs keep their look.
-    return _ANSI.sub("", text.rstrip("\n").expandtabs(8))
+    return _ANSI.sub("", text.rstrip("\n")).expandtabs(8)
 
 
 def chop(text: str, width: int) -> list[tuple[int, int]]:

@@ -103,16 +103,15 @@ def _open_split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Se
     cut, inodes, heads = -1, set(), set()
     listed = rotated_files(path)
     top, gz_mode = max((k for k, _, _ in listed), default=0), any(gz for _, _, gz in listed)
-    # Newest first, every number up to one past the last and on while files turn up: a
-    # rotation shifting the set as we scan moves each file, atomically, to a number ahead.
-    k, hit = 0, True
-    while (k := k + 1) <= top + 1 or hit:
-        hit = False
+    # Newest first, every number up to one past the last: one rotation shifting the set
+    # as we scan moves each file, atomically, to a number still ahead (more: see _split).
+    for k in range(1, top + 2):
+        seg = None
         for gz in (False, True):  # plain first: while it is being compressed it is whole
             with contextlib.suppress(FileNotFoundError):
-                seg, hit = _Seg(_open(rotated_name(path, k, gz)), gz), True
+                seg = _Seg(_open(rotated_name(path, k, gz)), gz)
                 break
-        if not hit:
+        if seg is None:
             continue
         st_ino, h = os.fstat(seg.f.fileno()).st_ino, seg.head() if gz_mode or seg.gz else b""
         if st_ino in inodes or (seg.gz and h and h in heads):  # seen before it moved up, or
@@ -139,26 +138,34 @@ def _line_end(f: BinaryIO, size: int) -> int:
     return start + f.read(size - start).rfind(b"\n") + 1
 
 
+def _split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Seg], bool]:
+    """:func:`_open_split`, scanned again when the current file changed meanwhile: after
+    two rotations within one scan, a newer file can turn up behind an older one."""
+    for _ in range(4):
+        before = _inode(path)
+        older, newer, found = _open_split(path, ino, head)
+        if _inode(path) == before:
+            return older, newer, found
+        for seg in older + newer:
+            seg.f.close()
+    return _open_split(path, ino, head)  # rotating all the time: take what we get
+
+
 def _snapshot(path: Path) -> tuple[list[_Seg], _Seg | None]:
     """The file set, oldest first, and the current file's segment, which ends after its
     last complete line (a half-written one is left for the follower, not dropped)."""
-    for attempt in range(3):
-        try:
-            cur: _Seg | None = _Seg(_open(path), False)
-        except FileNotFoundError:
-            cur = None
-        ino = os.fstat(cur.f.fileno()).st_ino if cur else -1
-        older, newer, _ = _open_split(path, ino, cur.head() if cur else b"")
-        mine = older + ([cur] if cur else [])
-        for seg in newer:  # rotated after we opened the current file: later entries
-            seg.f.close()
-        if _inode(path) == ino or attempt == 2:
-            break
-        for seg in mine:  # rotated while we opened the set: take it again
-            seg.f.close()
-    if cur:
-        cur.end = _line_end(cur.f, os.fstat(cur.f.fileno()).st_size)
-    return mine, cur
+    try:
+        cur: _Seg | None = _Seg(_open(path), False)
+    except FileNotFoundError:
+        cur = None
+    ino = os.fstat(cur.f.fileno()).st_ino if cur else -1
+    older, newer, _ = _split(path, ino, cur.head() if cur else b"")
+    for seg in newer:  # rotated after we opened the current file: later entries
+        seg.f.close()
+    if not cur:
+        return older, None
+    cur.end = _line_end(cur.f, os.fstat(cur.f.fileno()).st_size)
+    return older + [cur], cur
 
 
 def _inode(path: Path) -> int:
@@ -261,13 +268,7 @@ def _switch(path: Path, old: _Live, new: _Live, since: int | None) -> Iterator[L
     (several rotations within one poll), which was opened before looking for them."""
     try:
         yield from old.drain(since)  # every write to it happened before its rename
-        old_head = _Seg(old.f, False).head()
-        for _ in range(3):  # not found: the set moved under the scan more than once
-            older, newer, found = _open_split(path, old.ino, old_head)
-            if found:
-                break
-            for seg in older:
-                seg.f.close()
+        older, newer, _ = _split(path, old.ino, _Seg(old.f, False).head())
         new_head = _Seg(new.f, False).head()
         between = list(itertools.takewhile(lambda seg: not seg.matches(new.ino, new_head), newer))
         try:
