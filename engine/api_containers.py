@@ -116,8 +116,8 @@ class ContainersMixin(ExecMixin):  # exec, top, diff, cp, export, commit: api_ex
                     raise Conflict(f"cannot remove container {rec['name']}: container is "
                                    f"{rec['state']['status']}: stop the container before "
                                    "removing or force remove")
-                self.lifecycle.kill(cid, "SIGKILL") if rec["state"]["status"] != "restarting" \
-                    else None
+                if rec["state"]["status"] != "restarting":
+                    self.lifecycle.kill(cid, "SIGKILL")
                 self.lifecycle.stop(cid, 0)
             with self.containers.locked(cid):
                 removal.remove_files(self.config, cid)

@@ -57,7 +57,7 @@ class ExecMixin:
         cid = self.containers.resolve(ref)
         rec = self.lifecycle.refresh(cid)
         target = execmod.plan(rec, create.load_spec(self.containers.dir(cid)), opts)
-        driver = get_driver(self.config, parent="pydock")
+        driver = get_driver(self.config)
         handle = driver.handle(cid)
         exec_id = os.urandom(32).hex()
         command = " ".join(opts.command)
@@ -83,7 +83,7 @@ class ExecMixin:
         rec = self.lifecycle.refresh(cid)
         if rec["state"]["status"] not in ("running", "paused"):
             raise Conflict(f"container {rec['name']} is not running")
-        driver = get_driver(self.config, parent="pydock")
+        driver = get_driver(self.config)
         return top.table(driver.pids(driver.handle(cid)), cols, self.config.proc_root)
 
     def containers_diff(self, ref: str) -> list[ContainerChange]:

@@ -12,6 +12,14 @@ from pathlib import Path
 
 DEFAULT_ROOT = Path("/var/lib/pydock")
 ROOT_ENV = "PYDOCK_ROOT"
+CGROUP_PARENT_ENV = "PYDOCK_CGROUP_PARENT"
+
+
+def default_cgroup_parent(environ: dict[str, str] | None = None) -> str:
+    """``pydock`` unless overridden; test runs use their own parent so they never
+    touch (or are confused by) the cgroups of real containers."""
+    env = os.environ if environ is None else environ
+    return env.get(CGROUP_PARENT_ENV, "").strip().strip("/") or "pydock"
 
 
 def default_root(environ: dict[str, str] | None = None) -> Path:
@@ -29,6 +37,7 @@ class EngineConfig:
         root: state directory; two processes sharing it see the same world.
         proc_root: the procfs mount (psutil-style ``PROCFS_PATH``).
         cgroup_root: where the cgroup hierarchies are mounted.
+        cgroup_parent: the cgroup every container's own cgroup is created under.
         default_registry: registry for unqualified names, as docker.
         default_platform: ``os/arch`` picked from image indexes.
     """
@@ -36,6 +45,7 @@ class EngineConfig:
     root: Path = field(default_factory=default_root)
     proc_root: Path = Path("/proc")
     cgroup_root: Path = Path("/sys/fs/cgroup")
+    cgroup_parent: str = field(default_factory=default_cgroup_parent)
     default_registry: str = "docker.io"
     default_platform: str = "linux/amd64"
 

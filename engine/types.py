@@ -188,6 +188,44 @@ class CreateOptions:
     network: str = "none"
     auto_remove: bool = False
     log_opts: tuple[str, ...] = ()
+    # Resources, docker's HostConfig units (0 / None: not set): bytes, CPUs x 1e9,
+    # device rates as (path, bytes per second). See engine.runtime.resources.
+    memory: int = 0
+    memory_swap: int = 0  # memory plus swap; -1 unlimited
+    memory_reservation: int = 0
+    nano_cpus: int = 0
+    cpu_shares: int = 0
+    cpu_period: int = 0
+    cpu_quota: int = 0
+    cpuset_cpus: str = ""
+    pids_limit: int | None = None  # <= 0: unlimited
+    blkio_weight: int = 0
+    device_read_bps: tuple[tuple[str, int], ...] = ()
+    device_write_bps: tuple[tuple[str, int], ...] = ()
+    # Health check flags over the image's HEALTHCHECK; durations in nanoseconds.
+    health_cmd: str | None = None
+    health_interval: int = 0
+    health_timeout: int = 0
+    health_start_period: int = 0
+    health_start_interval: int = 0
+    health_retries: int = 0
+    no_healthcheck: bool = False
+    # Volumes (engine.volumes): docker's -v, --mount, --tmpfs, --volumes-from strings.
+    volumes: tuple[str, ...] = ()
+    mounts: tuple[str, ...] = ()
+    tmpfs: tuple[str, ...] = ()
+    volumes_from: tuple[str, ...] = ()
+    # Networks (engine.network): ``network`` is the first; ``networks`` the others.
+    # ``ip`` and ``aliases`` apply to the first network, as docker's --ip/--network-alias.
+    networks: tuple[str, ...] = ()
+    ip: str | None = None
+    aliases: tuple[str, ...] = ()
+    add_hosts: tuple[str, ...] = ()
+    dns: tuple[str, ...] = ()
+    dns_search: tuple[str, ...] = ()
+    dns_options: tuple[str, ...] = ()
+    publish: tuple[str, ...] = ()  # -p [ip:][hostPort:]containerPort[/proto]
+    publish_all: bool = False  # -P
 
 
 @dataclass(frozen=True)
@@ -220,3 +258,121 @@ class ContainerReport:
     item: str
     id: str = ""
     error: str | None = None
+
+
+@dataclass(frozen=True)
+class UpdateOptions:
+    """``docker update`` flags: ``None`` leaves a value as it is (units as CreateOptions)."""
+
+    memory: int | None = None
+    memory_swap: int | None = None
+    memory_reservation: int | None = None
+    nano_cpus: int | None = None
+    cpu_shares: int | None = None
+    cpu_period: int | None = None
+    cpu_quota: int | None = None
+    cpuset_cpus: str | None = None
+    pids_limit: int | None = None
+    blkio_weight: int | None = None
+    restart: str | None = None
+
+
+@dataclass(frozen=True)
+class StatsSample:
+    """One row of ``pydock stats``: docker's numbers for one running container.
+
+    Attributes:
+        cpu_percent: docker CLI formula, 100 % = one CPU fully busy.
+        mem_usage: usage minus inactive file cache, bytes.
+        mem_limit: the cgroup limit, capped at host RAM.
+        net_rx, net_tx: bytes over the container's non-loopback interfaces.
+        block_read, block_write: bytes from the blkio/io controller.
+        cpu_total_ns, system_cpu_ns, online_cpus: the raw counters behind cpu_percent.
+    """
+
+    id: str
+    name: str
+    read: float
+    cpu_percent: float
+    mem_usage: int
+    mem_limit: int
+    mem_percent: float
+    net_rx: int
+    net_tx: int
+    block_read: int
+    block_write: int
+    pids: int
+    cpu_total_ns: int = 0
+    system_cpu_ns: int = 0
+    online_cpus: int = 0
+    pids_limit: int = 0
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+
+@dataclass(frozen=True)
+class VolumeSummary:
+    """One row of ``pydock volume ls`` (``size`` is -1 unless asked for: it walks the data)."""
+
+    name: str
+    driver: str
+    mountpoint: str
+    created_at: str
+    labels: dict[str, str] = field(default_factory=dict)
+    anonymous: bool = False
+    containers: tuple[str, ...] = ()  # names of the containers that reference it
+    size: int = -1
+
+
+@dataclass(frozen=True)
+class VolumeCreateOptions:
+    name: str | None = None  # None: a random (anonymous-looking) name, as docker
+    labels: tuple[tuple[str, str], ...] = ()
+    driver: str = "local"
+    options: tuple[tuple[str, str], ...] = ()  # driver options: refused (local dirs only)
+
+
+@dataclass(frozen=True)
+class DiskUsage:
+    """One row of ``pydock system df``: a resource kind and what it occupies."""
+
+    type: str  # Images, Containers, Local Volumes, Build Cache
+    total: int
+    active: int
+    size: int
+    reclaimable: int
+
+
+@dataclass(frozen=True)
+class NetworkCreateOptions:
+    """``docker network create``; ``subnet``/``gateway`` are picked when not given."""
+
+    name: str
+    driver: str = "bridge"
+    subnet: str | None = None
+    gateway: str | None = None
+    internal: bool = False
+    labels: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, str], ...] = ()  # -o key=value (bridge name, mtu, nat)
+
+
+@dataclass(frozen=True)
+class NetworkSummary:
+    """One row of ``pydock network ls``."""
+
+    id: str
+    name: str
+    driver: str
+    scope: str
+    subnet: str
+    gateway: str
+    internal: bool
+    created: float
+    labels: dict[str, str] = field(default_factory=dict)
+    containers: tuple[str, ...] = ()  # names of running containers attached
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]

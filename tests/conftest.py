@@ -38,10 +38,31 @@ def _unmount_all(base: Path) -> None:
             subprocess.run(["umount", "-l", target], check=False, capture_output=True)
 
 
+# Containers started by this run live under their own cgroup parent (the engine and
+# every CLI subprocess read it from the environment), never under real containers'.
+CGROUP_PARENT = f"pydock-test-{os.getpid()}"
+os.environ["PYDOCK_CGROUP_PARENT"] = CGROUP_PARENT
+
+
+def _container_cgroups() -> set[str]:
+    """This run's per-container cgroups, in every hierarchy (v1 and v2)."""
+    root = Path("/sys/fs/cgroup")
+    return {str(p) for pattern in (f"*/{CGROUP_PARENT}/*", f"{CGROUP_PARENT}/*")
+            for p in root.glob(pattern) if p.is_dir()}
+
+
+def _remove_parent_cgroups() -> None:
+    root = Path("/sys/fs/cgroup")
+    for p in [*root.glob(f"*/{CGROUP_PARENT}"), *root.glob(CGROUP_PARENT)]:
+        try:
+            p.rmdir()
+        except OSError:
+            pass  # not empty: reported as a leak below
+
+
 def _leaks(base: Path) -> list[str]:
     leaks = [f"mount {m}" for m in _mounts_under(base)]
-    for cg in Path("/sys/fs/cgroup").glob("*/pydock-test*"):
-        leaks.append(f"cgroup {cg}")
+    leaks += [f"cgroup {cg}" for cg in sorted(_container_cgroups())]
     try:
         names = os.listdir("/run/netns")
     except FileNotFoundError:
@@ -74,6 +95,7 @@ def test_base() -> Iterator[Path]:
     yield run_dir
     leaks = _leaks(run_dir)
     _unmount_all(run_dir)
+    _remove_parent_cgroups()
     shutil.rmtree(run_dir, ignore_errors=True)
     if leaks:
         pytest.fail("the test run leaked:\n  " + "\n  ".join(leaks), pytrace=False)

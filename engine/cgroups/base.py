@@ -26,6 +26,7 @@ MIN_MEMORY = 6 * 1024 * 1024  # docker's linuxMinMemory: smaller limits OOM at s
 DEFAULT_CPU_PERIOD = 100_000  # what docker uses for --cpus
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
 _CPU_LIST = re.compile(r"\d+(-\d+)?(,\d+(-\d+)?)*")
+_DEVICE = re.compile(r"\d+:\d+")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,9 @@ class Limits:
     cpuset_cpus: str | None = None
     pids_limit: int | None = None
     blkio_weight: int | None = None
+    # ("MAJ:MIN", bytes per second): --device-read-bps / --device-write-bps.
+    device_read_bps: tuple[tuple[str, int], ...] = ()
+    device_write_bps: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         self.validate()
@@ -102,6 +106,9 @@ class Limits:
             raise InvalidArgument(f"invalid value {self.cpuset_cpus!r} for cpuset cpus")
         if self.blkio_weight and not 10 <= self.blkio_weight <= 1000:
             raise InvalidArgument("Range of blkio weight is from 10 to 1000")
+        for dev, rate in (*self.device_read_bps, *self.device_write_bps):
+            if not _DEVICE.fullmatch(dev) or rate < 0:
+                raise InvalidArgument(f"invalid device rate {dev}:{rate}")
 
 
 def _valid_cpu_list(text: str) -> bool:

@@ -37,7 +37,7 @@ def detect(cgroup_root: Path) -> Mode:
     raise Unavailable(f"no cgroup hierarchy is mounted under {root}")
 
 
-def get_driver(config: EngineConfig, parent: str = "pydock", *,
+def get_driver(config: EngineConfig, parent: str | None = None, *,
                timeout: float = 5.0) -> CgroupDriver:
     """The driver for this host; containers live under ``parent`` in every hierarchy.
 
@@ -46,6 +46,7 @@ def get_driver(config: EngineConfig, parent: str = "pydock", *,
     freezer when the v1 freezer is not mounted.
     """
     root = config.cgroup_root
+    parent = parent or config.cgroup_parent
     mode = detect(root)
     if mode == "v2":
         return V2Driver(root, parent, timeout=timeout)

@@ -97,6 +97,11 @@ class V1Driver(CgroupDriver):
             w.append(("pids", "pids.max", "max" if pids <= 0 else str(pids)))
         if limits.blkio_weight:
             w.append(("blkio", "blkio.weight", str(limits.blkio_weight)))
+        # One write per device: the kernel keeps a rule per MAJ:MIN (0 removes it).
+        for dev, rate in limits.device_read_bps:
+            w.append(("blkio", "blkio.throttle.read_bps_device", f"{dev} {rate}"))
+        for dev, rate in limits.device_write_bps:
+            w.append(("blkio", "blkio.throttle.write_bps_device", f"{dev} {rate}"))
         return w
 
     def handle(self, name: str) -> CgroupHandle:

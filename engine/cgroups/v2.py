@@ -140,6 +140,9 @@ class V2Driver(CgroupDriver):
             w.append(("pids", "pids.max", "max" if pids <= 0 else str(pids)))
         if limits.blkio_weight:
             w.append(("io", "io.weight", str(blkio_to_io_weight(limits.blkio_weight))))
+        for key, rules in (("rbps", limits.device_read_bps), ("wbps", limits.device_write_bps)):
+            for dev, rate in rules:
+                w.append(("io", "io.max", f"{dev} {key}={rate or 'max'}"))
         return w
 
     def handle(self, name: str) -> CgroupHandle:

@@ -12,13 +12,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..cgroups import detect
+from ..cgroups import detect, get_driver
 from ..config import EngineConfig
 from ..errors import EngineError, InvalidArgument
 from ..fsutil import atomic_write_bytes, atomic_write_json
 from ..images.store import ImageRecord
 from ..types import CreateOptions
 from . import caps as capmod
+from . import healthcfg, resources
 from . import spec as specmod
 from .logs_write import parse_log_opts
 from .options import (
@@ -71,7 +72,11 @@ def _checked(opts: CreateOptions, image: ImageRecord) -> dict[str, Any]:
         if init_bin is None:
             raise InvalidArgument("--init needs tini (apt install tini)")
     args = specmod.command_args(img_cfg, opts.entrypoint, opts.command)
-    return {"restart": restart, "security": security, "stop_signal": stop_signal,
+    res = resources.host_config(opts)
+    health = healthcfg.merge(opts, img_cfg.get("Healthcheck"))
+    return {"resources": res, "limits": resources.limits_from_host_config(res),
+            "healthcheck": health, "restart": restart, "security": security,
+            "stop_signal": stop_signal,
             "init_bin": init_bin, "args": args, "img_cfg": img_cfg,
             "log_config": dict(o.split("=", 1) for o in log_opts)}
 
@@ -103,7 +108,7 @@ def create(cfg: EngineConfig, store: ContainerStore, opts: CreateOptions, image:
             "StdinOnce": opts.stdin_open, "AttachStdin": opts.stdin_open,
             "StopSignal": c["stop_signal"], "StopTimeout": opts.stop_timeout,
             "ExposedPorts": img_cfg.get("ExposedPorts"), "Volumes": img_cfg.get("Volumes"),
-            "Healthcheck": img_cfg.get("Healthcheck"),
+            "Healthcheck": c["healthcheck"],
         },
         "host_config": {
             "AutoRemove": opts.auto_remove, "RestartPolicy": c["restart"].to_json(),
@@ -113,6 +118,7 @@ def create(cfg: EngineConfig, store: ContainerStore, opts: CreateOptions, image:
             or None, "Ulimits": [_ulimit_json(u) for u in opts.ulimits] or None,
             "Init": opts.init, "Runtime": opts.runtime, "GroupAdd": list(opts.group_add) or None,
             "LogConfig": {"Type": "json-file", "Config": c["log_config"]},
+            **c["resources"],
         },
         "state": {"status": "created", "exit_code": 0, "pid": 0, "started_at": 0.0,
                   "finished_at": 0.0, "error": "", "oom_killed": False, "restart_count": 0,
@@ -151,9 +157,11 @@ def _write_bundle(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
         cgroup_ns=detect(cfg.cgroup_root) == "v2",
         etc_files={"/etc/hostname": cdir / "hostname", "/etc/hosts": cdir / "hosts",
                    "/etc/resolv.conf": cdir / "resolv.conf"},
-        init_binary=c["init_bin"], cgroups_path=f"/pydock/{cid}"))
+        init_binary=c["init_bin"], cgroups_path=f"/{cfg.cgroup_parent}/{cid}"))
     if opts.group_add:
         spec["annotations"]["io.pydock.group_add"] = ",".join(opts.group_add)
+    spec["linux"]["resources"].update(resources.spec_resources(c["limits"]))
+    rec["warnings"] = resources.unsupported(get_driver(cfg), c["limits"])
     atomic_write_json(cdir / "config.json", spec)
     for d in ("upper", "work", "merged"):
         (cdir / d).mkdir(mode=0o755, exist_ok=True)

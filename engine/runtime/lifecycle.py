@@ -137,7 +137,7 @@ class Lifecycle:
         rec = self._running(cid, "pause")
         if rec["state"].get("paused"):
             raise Conflict(f"container {rec['name']} is already paused")
-        driver = get_driver(self.cfg, parent="pydock")
+        driver = get_driver(self.cfg)
         driver.freeze(driver.handle(cid))
         self._set(cid, paused=True, status="paused")
         self.emit("pause", rec)
@@ -146,7 +146,7 @@ class Lifecycle:
         rec = self.refresh(cid)
         if not rec["state"].get("paused"):
             raise Conflict(f"container {rec['name']} is not paused")
-        driver = get_driver(self.cfg, parent="pydock")
+        driver = get_driver(self.cfg)
         driver.thaw(driver.handle(cid))
         self._set(cid, paused=False, status="running")
         self.emit("unpause", rec)
@@ -203,7 +203,7 @@ class Lifecycle:
         raise Unavailable("the container did not stop in time")
 
     def _kill_cgroup(self, cid: str) -> None:
-        driver = get_driver(self.cfg, parent="pydock")
+        driver = get_driver(self.cfg)
         h = driver.handle(cid)
         if driver.exists(h):
             with contextlib.suppress(EngineError):
@@ -212,7 +212,7 @@ class Lifecycle:
             driver.kill_all(h, signal.SIGKILL)
 
     def _remove_cgroup(self, cid: str) -> None:
-        driver = get_driver(self.cfg, parent="pydock")
+        driver = get_driver(self.cfg)
         h = driver.handle(cid)
         if driver.exists(h):
             driver.remove(h)

@@ -142,9 +142,15 @@ def _split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Seg], b
     """:func:`_open_split`, scanned again when the current file changed meanwhile: after
     two rotations within one scan, a newer file can turn up behind an older one."""
     for _ in range(4):
-        before = _inode(path)
+        try:  # held open, so its inode number cannot be reused by a newer file meanwhile
+            anchor: BinaryIO | None = _open(path)
+        except FileNotFoundError:
+            anchor = None
         older, newer, found = _open_split(path, ino, head)
-        if _inode(path) == before:
+        same = _inode(path) == (os.fstat(anchor.fileno()).st_ino if anchor else -1)
+        if anchor:
+            anchor.close()
+        if same:
             return older, newer, found
         for seg in older + newer:
             seg.f.close()

@@ -17,7 +17,7 @@ def remove_files(cfg: EngineConfig, cid: str) -> None:
     """Unmount, drop the cgroup and delete ``containers/<id>``; safe to repeat."""
     cdir = cfg.containers_dir / cid
     rootfs.unmount(cdir / "merged")
-    driver = get_driver(cfg, parent="pydock")
+    driver = get_driver(cfg)
     h = driver.handle(cid)
     if driver.exists(h):
         driver.remove(h)

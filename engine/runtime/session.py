@@ -10,6 +10,7 @@ import os
 import selectors
 import socket
 import struct
+import sys
 import termios
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cgroups import get_driver
+from ..errors import EngineError
 from . import attach, child, rootfs
 from .logs_write import LogWriter, parse_log_opts
 from .state import proc_start_time
@@ -68,8 +70,15 @@ class Session:
     def run(self) -> Result:
         mon, cdir = self.mon, self.mon.cdir
         spec = json.loads((cdir / "config.json").read_text())
-        driver = get_driver(mon.cfg, parent="pydock")
-        cg = driver.create(mon.cid)
+        driver = get_driver(mon.cfg)
+        try:  # the record's HostConfig is the truth: `update` may have changed it
+            cg = driver.create(mon.cid, _limits(self.rec))
+        except EngineError as err:
+            _cleanup_cgroup(driver, driver.handle(mon.cid))
+            self._record_exit(125, False, error=str(err), started=False)
+            return Result(exit_code=125, start_error={"code": 125, "message": str(err)})
+        for warning in cg.warnings:
+            print(f"warning: {warning}", file=sys.stderr)  # monitor.log
         rootfs.mount_overlay(mon.cfg.snapshots_dir, self.rec["image_chain_ids"], cdir)
         oom_before = driver.oom_killed_count(cg)
         runtime = self.rec.get("runtime", "pydock")
@@ -192,9 +201,14 @@ class Session:
             sel.register(c, selectors.EVENT_READ, "client")
         sel.register(pidfd, selectors.EVENT_READ, "exit")
         status = None
+        health = None
+        if self.cfg.get("Healthcheck"):
+            from . import health as healthmod  # only containers with a check pay for it
+
+            health = healthmod.start(self, sel, time.time())
         try:
             while status is None:
-                for key, _ in sel.select():
+                for key, _ in sel.select(health.timeout() if health is not None else None):
                     what = key.data
                     if what == "out":
                         self._output(sel, key.fd, log)
@@ -206,6 +220,10 @@ class Session:
                         self._client_input(sel, key.fileobj)  # type: ignore[arg-type]
                     elif what == "exit":
                         _, status = os.waitpid(pid, 0)
+                    elif health is not None:
+                        health.on_ready(sel, key)
+                if health is not None and status is None:
+                    health.tick(sel)
             deadline = time.time() + 1.0
             while self.outputs and time.time() < deadline:
                 for key, _ in sel.select(timeout=0.05):
@@ -214,6 +232,8 @@ class Session:
                 if not sel.select(timeout=0):
                     break
         finally:
+            if health is not None:
+                health.close(sel)
             log.close()
             os.close(pidfd)
             sel.close()
@@ -327,7 +347,16 @@ def _set_winsize(fd: int, rows: int, cols: int) -> None:
 
 
 def _cleanup_cgroup(driver: Any, cg: Any) -> None:
-    with contextlib.suppress(Exception):
+    # Best effort: a cgroup that cannot be emptied now is removed by the next
+    # front end's reconciliation; the exit must still be recorded.
+    with contextlib.suppress(EngineError):
         driver.kill_all(cg)
-    with contextlib.suppress(Exception):
+    with contextlib.suppress(EngineError):
         driver.remove(cg)
+
+
+def _limits(rec: dict[str, Any]) -> Any:
+    from .resources import limits_from_host_config
+
+    limits = limits_from_host_config(rec.get("host_config") or {})
+    return None if limits.is_empty() else limits

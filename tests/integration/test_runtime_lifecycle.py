@@ -181,7 +181,7 @@ def test_names_unique_under_concurrency(rt: Path) -> None:
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["nope:1", "true"], "No such image"),
+    (["--pull", "never", "nope:1", "true"], "No such image"),
     (["-u", "nosuchuser", IMAGE, "true"], "unable to find user nosuchuser"),
     (["--env-file", "/does/not/exist", IMAGE, "true"], "/does/not/exist"),
     (["--restart", "sometimes", IMAGE, "true"], "invalid restart policy"),
@@ -205,12 +205,12 @@ def test_name_in_use(rt: Path) -> None:
 
 
 def test_ps_filters_and_formats(rt: Path) -> None:
-    pydock(rt, "run", "-d", "--name", "a1", "-l", "team=x", IMAGE, "sleep", "100")
-    pydock(rt, "create", "--name", "b1", IMAGE, "true")
+    pydock(rt, "run", "-d", "--name", "alpha", "-l", "team=x", IMAGE, "sleep", "100")
+    pydock(rt, "create", "--name", "beta", IMAGE, "true")
     assert pydock(rt, "ps", "--format", "json").stdout.count("\n") == 1
     assert pydock(rt, "ps", "-a", "-q").stdout.count("\n") == 2
-    assert "a1" in pydock(rt, "ps", "-a", "--filter", "label=team=x").stdout
-    assert "b1" in pydock(rt, "ps", "-a", "--filter", "status=created").stdout
-    assert "a1" not in pydock(rt, "ps", "-a", "--filter", "name=b1").stdout
+    assert "alpha" in pydock(rt, "ps", "-a", "--filter", "label=team=x").stdout
+    assert "beta" in pydock(rt, "ps", "-a", "--filter", "status=created").stdout
+    assert "alpha" not in pydock(rt, "ps", "-a", "--filter", "name=beta").stdout
     assert pydock(rt, "ps", "-l", "-q").stdout.count("\n") == 1
-    assert "a1" in pydock(rt, "ps", "-a", "--filter", f"ancestor={IMAGE}").stdout
+    assert "alpha" in pydock(rt, "ps", "-a", "--filter", f"ancestor={IMAGE}").stdout
