@@ -13,8 +13,11 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
+from .api_build import BuildMixin
 from .api_containers import ContainersMixin
+from .api_networks import NetworksMixin
 from .api_registry import RegistryMixin
+from .api_volumes import VolumesMixin
 from .config import EngineConfig
 from .content.store import ContentStore
 from .errors import EngineError, PermissionDenied
@@ -40,7 +43,7 @@ def require_root() -> None:
                                "run it with sudo")
 
 
-class Engine(ContainersMixin, RegistryMixin):
+class Engine(ContainersMixin, RegistryMixin, BuildMixin, VolumesMixin, NetworksMixin):
     """One engine over one root. Cheap to create; safe to use from several processes."""
 
     def __init__(self, config: EngineConfig | None = None) -> None:

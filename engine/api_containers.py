@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .api_exec import ExecMixin
-from .errors import Conflict, EngineError, ImageNotFound
+from .api_resources import ResourcesMixin
+from .errors import Conflict, EngineError, ImageNotFound, Unavailable
 from .reference import parse
 from .types import ContainerReport, ContainerSummary, CreateOptions
 
@@ -20,7 +22,8 @@ if TYPE_CHECKING:
     from .runtime.state import ContainerStore
 
 
-class ContainersMixin(ExecMixin):  # exec, top, diff, cp, export, commit: api_exec.py
+# exec, top, diff, cp, export, commit: api_exec.py; update, stats: api_resources.py
+class ContainersMixin(ExecMixin, ResourcesMixin):
     config: EngineConfig
     images: ImageStore
     events: EventLog
@@ -119,8 +122,16 @@ class ContainersMixin(ExecMixin):  # exec, top, diff, cp, export, commit: api_ex
                 if rec["state"]["status"] != "restarting":
                     self.lifecycle.kill(cid, "SIGKILL")
                 self.lifecycle.stop(cid, 0)
+            if rec["state"].get("monitor_pid"):
+                # A monitor still cleaning up after a failed start: let it finish first.
+                with contextlib.suppress(Unavailable):
+                    self.lifecycle.wait(cid, 10.0)
             with self.containers.locked(cid):
                 removal.remove_files(self.config, cid)
+            if volumes:  # rm -v: anonymous volumes only; named ones always stay
+                from .runtime.attachments import remove_anonymous
+
+                remove_anonymous(self.config, rec)
             self.lifecycle.emit("destroy", rec)
 
         return self._batch(refs, rm)

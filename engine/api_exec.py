@@ -62,7 +62,11 @@ class ExecMixin:
         exec_id = os.urandom(32).hex()
         command = " ".join(opts.command)
         self.lifecycle.emit("exec_create", rec, execID=exec_id, execCommand=command)
-        proc = execmod.start(target, opts, lambda pid: driver.add_pid(handle, pid))
+        try:
+            proc = execmod.start(target, opts, lambda pid: driver.add_pid(handle, pid))
+        except execmod.ExecFailed as err:
+            self.lifecycle.emit("exec_die", rec, execID=exec_id, exitCode=str(err.code))
+            raise
         self.lifecycle.emit("exec_start", rec, execID=exec_id, execCommand=command)
         proc.on_exit = lambda code: self.lifecycle.emit(
             "exec_die", rec, execID=exec_id, exitCode=str(code))

@@ -14,28 +14,44 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Replace ``path`` with ``data``; readers see the old or the new file, never half."""
+Sync = Literal["all", "file", "none"]
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *,
+                       sync: Sync = "all") -> None:
+    """Replace ``path`` with ``data``; running readers see the old or the new file, never half.
+
+    ``sync`` is about an OS crash (a process crash loses nothing either way):
+    ``"all"`` fsyncs the file and its directory, so the new file survives;
+    ``"file"`` fsyncs the file only: the rename may be lost, leaving the old
+    file, but never a torn one, on any filesystem; for records whose previous
+    version is an equally valid state after a crash (runtime state: every
+    process is gone after a reboot anyway). ``"none"`` may leave an empty or torn
+    file after an OS crash: only for files whose readers treat that as absent.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if sync != "none":
+                os.fsync(f.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    if sync == "all":
+        _fsync_dir(path.parent)
 
 
-def atomic_write_json(path: Path, obj: Any, mode: int = 0o644) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True).encode() + b"\n", mode)
+def atomic_write_json(path: Path, obj: Any, mode: int = 0o644, *, sync: Sync = "all") -> None:
+    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True).encode() + b"\n", mode,
+                       sync=sync)
 
 
 def read_json(path: Path, default: Any = None) -> Any:

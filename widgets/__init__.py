@@ -12,6 +12,7 @@ from .image_table import ImageTable
 from .json_tree import JsonTree
 from .log_view import LogLine, LogView
 from .process_table import ProcessTable
+from .stats_view import StatsView
 
 __all__ = ["ContainerTable", "FirstRunHint", "ImageTable", "JsonTree", "LogLine", "LogView",
-           "ProcessTable"]
+           "ProcessTable", "StatsView"]

@@ -206,12 +206,16 @@ class ContainerTable(DataTable[Text]):
         return True
 
     # -- updates --------------------------------------------------------------------------
-    def update_containers(self, rows: Sequence[ContainerSummary], now: float) -> None:
-        """Show ``rows`` (a fresh ``containers_list(all=True)``) as of ``now``."""
+    def update_containers(self, rows: Sequence[ContainerSummary], now: float, usage: Mapping[
+            str, tuple[float | None, float | None]] | None = None) -> None:
+        """Show ``rows`` (a fresh ``containers_list(all=True)``) as of ``now``, with CPU and
+        memory percentages by ID when the engine measured them (else they keep "–")."""
         self._all = list(rows)
         self._now = now
         ids = {c.id for c in rows}
         self.marked &= ids
+        if usage is not None:
+            self._usage = dict(usage)
         self._usage = {k: v for k, v in self._usage.items() if k in ids}
         self._apply()
 

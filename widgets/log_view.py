@@ -79,8 +79,8 @@ class LogView(ScrollView, can_focus=True):
 
     BINDINGS = [
         Binding("slash", "search", "Search", id="logs.search"),
-        Binding("n", "next_match(1)", "Next match", id="logs.next"),
-        Binding("N", "next_match(-1)", "Previous match", id="logs.previous"),
+        Binding("n", "next_match(1)", "Next", id="logs.next"),
+        Binding("N", "next_match(-1)", "Previous match", show=False, id="logs.previous"),
         Binding("t", "toggle_timestamps", "Timestamps", id="logs.timestamps"),
         Binding("w", "toggle_wrap", "Wrap", id="logs.wrap"),
         Binding("ctrl+s", "save", "Save", id="logs.save"),
@@ -230,7 +230,8 @@ class LogView(ScrollView, can_focus=True):
         if index >= len(self._rows):
             return Strip.blank(width, base)
         number, start, end = self._rows[index]
-        text = Text(self.display_text(number)[start:end], style=base, no_wrap=True, end="")
+        text = Text(self.display_text(number)[start:end], no_wrap=True, end="")
+        text.stylize(base)  # as a span: Text(style=) is dropped by render() here
         line = self._lines[number - self._base]
         ts_len = 31 if self.timestamps else 0  # "2024-01-01T00:00:00.000000000Z "
         if start < ts_len:

@@ -8,6 +8,9 @@ from typing import Any
 from engine.errors import InvalidArgument
 from engine.types import CreateOptions
 
+from .netvol_flags import add_netvol_flags, netvol_options
+from .resources import add_resource_flags, resource_options
+
 
 def add_create_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("image")
@@ -35,12 +38,13 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
     a("--privileged", action="store_true")
     a("--ulimit", action="append", default=[])
     a("--runtime", default="pydock")
-    a("--network", "--net", default="none")
     a("--rm", action="store_true")
     a("--log-opt", action="append", default=[])
     a("--log-driver", default="json-file")
     a("--pull", default="missing", choices=("missing", "always", "never"),
       help="pull the image before creating (default: missing)")
+    add_resource_flags(p)
+    add_netvol_flags(p)
 
 
 def create_options(args: argparse.Namespace) -> CreateOptions:
@@ -70,4 +74,5 @@ def create_options(args: argparse.Namespace) -> CreateOptions:
         labels=tuple(labels), read_only=args.read_only, cap_add=tuple(args.cap_add),
         cap_drop=tuple(args.cap_drop), security_opt=tuple(args.security_opt),
         privileged=args.privileged, ulimits=tuple(args.ulimit), runtime=args.runtime,
-        network=args.network, auto_remove=args.rm, log_opts=tuple(args.log_opt))
+        auto_remove=args.rm, log_opts=tuple(args.log_opt),
+        **resource_options(args), **netvol_options(args))

@@ -104,7 +104,9 @@ def _ensure_image(engine: Engine, args: argparse.Namespace) -> None:
 
 def _create(engine: Engine, args: argparse.Namespace) -> int:
     _ensure_image(engine, args)
-    print(engine.containers_create(create_options(args)))
+    cid = engine.containers_create(create_options(args))
+    _warn(engine, cid)
+    print(cid)
     return 0
 
 
@@ -114,6 +116,7 @@ def _run(engine: Engine, args: argparse.Namespace) -> int:
     opts = create_options(args)
     _ensure_image(engine, args)
     cid = engine.containers_create(opts)
+    _warn(engine, cid)
     try:
         if args.detach:
             engine.containers_start(cid)
@@ -128,6 +131,12 @@ def _run(engine: Engine, args: argparse.Namespace) -> int:
     except EngineError:
         _discard(engine, cid)
         raise
+
+
+def _warn(engine: Engine, cid: str) -> None:
+    # docker prints the daemon's warnings (limits this host cannot enforce) first.
+    for w in engine.containers_warnings(cid):
+        sys.stderr.write(f"WARNING: {w}\n")
 
 
 def _discard(engine: Engine, cid: str) -> None:
@@ -249,7 +258,7 @@ def _ps(engine: Engine, args: argparse.Namespace) -> int:
 
 def _state(r: Any) -> dict[str, Any]:
     return {"status": r.status, "exit_code": r.exit_code, "started_at": r.started_at,
-            "finished_at": r.finished_at}
+            "finished_at": r.finished_at, "health": r.health}
 
 
 def _cmd(command: str, no_trunc: bool) -> str:

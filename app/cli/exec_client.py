@@ -40,7 +40,7 @@ def raw_mode(fd: int, enabled: bool) -> Iterator[None]:
         return
     old = termios.tcgetattr(fd)
     try:
-        tty.setraw(fd)
+        tty.setraw(fd, termios.TCSADRAIN)  # not TCSAFLUSH: keep what was typed ahead
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)

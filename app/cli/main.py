@@ -10,15 +10,29 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
 
-from engine import Engine, EngineConfig, EngineError, require_root
-from engine.config import default_root
-
-from . import container_tools, containers, images, system
-from . import registry as registry_cli
-
 EXIT_ERROR = 1
+# The modules that register commands, in help order. A command line names one
+# command, so it imports and builds that command's module only (all of them
+# cost ~100 ms of imports and argparse); help, typos and anything not in
+# COMMANDS get the full parser. tests/unit/test_cli_lazy.py keeps COMMANDS exact.
+MODULES = ("images", "containers", "container_tools", "system", "resources", "registry",
+           "build", "volumes", "networks")
+COMMANDS = {
+    **dict.fromkeys(("images", "image", "inspect", "history", "tag", "rmi", "import", "load",
+                     "save"), "images"),
+    **dict.fromkeys(("run", "create", "start", "stop", "restart", "kill", "pause", "unpause",
+                     "rm", "rename", "wait", "logs", "attach", "ps", "container"), "containers"),
+    **dict.fromkeys(("exec", "top", "diff", "cp", "export", "commit"), "container_tools"),
+    **dict.fromkeys(("events", "version", "info"), "system"),
+    **dict.fromkeys(("stats", "update"), "resources"),
+    **dict.fromkeys(("pull", "push", "login", "logout"), "registry"),
+    **dict.fromkeys(("build", "builder"), "build"),
+    **dict.fromkeys(("volume", "system"), "volumes"),
+    **dict.fromkeys(("network", "port"), "networks"),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -29,26 +43,44 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(125)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Sequence[str] = MODULES) -> argparse.ArgumentParser:
     p = _Parser(prog="pydock", description="A daemonless, docker-compatible container engine.")
     p.add_argument("--root", type=Path, default=None,
                    help="state directory (default: $PYDOCK_ROOT or /var/lib/pydock)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    images.register(sub)
-    containers.register(sub)
-    container_tools.register(sub)
-    system.register(sub)
-    registry_cli.register(sub)
+    for name in modules:
+        import_module(f"{__package__}.{name}").register(sub)
     return p
 
 
+def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The modules ``argv`` needs: its command's, or all (no command, an option first, typo)."""
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--root":
+            i += 2
+        elif arg.startswith("--root="):
+            i += 1
+        elif arg.startswith("-"):
+            return MODULES  # -h, --help or an unknown option: the full parser answers
+        else:
+            mod = COMMANDS.get(arg)
+            return (mod,) if mod is not None else MODULES
+    return MODULES
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(modules_for(argv))
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:
-        parser.print_help()
+        build_parser().print_help()  # every command, whichever modules answered
         return 0
+    from engine import Engine, EngineConfig, EngineError, require_root
+    from engine.config import default_root
+
     try:
         require_root()
         engine = Engine(EngineConfig(root=args.root or default_root()))

@@ -54,14 +54,18 @@ def _matcher(filters: list[str]) -> Any:
     want: dict[str, set[str]] = {}
     for f in filters:
         key, eq, value = f.partition("=")
-        if not eq or key not in ("type", "event", "image", "container", "volume", "network"):
+        if not eq or key not in ("type", "event", "image", "container", "volume", "network",
+                                 "label"):
             raise InvalidArgument(f"invalid filter {f!r}")
         want.setdefault(key, set()).add(value)
 
     def match(ev: EventRecord) -> bool:
         if "type" in want and ev.type not in want["type"]:
             return False
-        if "event" in want and ev.action not in want["event"]:
+        # "health_status: healthy" matches event=health_status too (moby's filter).
+        if "event" in want and not {ev.action, ev.action.split(":")[0]} & want["event"]:
+            return False
+        if "label" in want and not all(_has_label(ev, lbl) for lbl in want["label"]):
             return False
         for kind in ("image", "container", "volume", "network"):
             if kind in want:
@@ -69,11 +73,19 @@ def _matcher(filters: list[str]) -> Any:
                     return False
                 names = {ev.actor_id, ev.actor_id.removeprefix("sha256:")[:12],
                          ev.attributes.get("name", "")}
-                if not names & want[kind]:
+                # IDs match by prefix, as docker's fuzzy container filter does.
+                if not names & want[kind] and not any(
+                        len(w) >= 3 and ev.actor_id.removeprefix("sha256:").startswith(w)
+                        for w in want[kind]):
                     return False
         return True
 
     return match
+
+
+def _has_label(ev: EventRecord, label: str) -> bool:
+    key, eq, value = label.partition("=")
+    return key in ev.attributes and (not eq or ev.attributes[key] == value)
 
 
 def _events(engine: Engine, args: argparse.Namespace) -> int:

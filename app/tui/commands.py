@@ -15,12 +15,10 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from engine import EngineError
 from engine.types import ContainerSummary, ImageSummary
+from widgets.container_table import RUNNING
 
 if TYPE_CHECKING:
     from .app import PydockApp
-
-RUNNING = ("running", "paused", "restarting")
-
 
 def container_commands(c: ContainerSummary) -> Iterator[tuple[str, str]]:
     """``(action, text)`` pairs the palette offers for one container."""

@@ -1,15 +1,14 @@
-"""The containers panel, part 2 of 3: the detail pane for the row under the cursor.
+"""The containers panel, part 3 of 4: the detail pane for the row under the cursor.
 
 Tabs: Logs (followed in a thread worker), Inspect (a JSON tree), Env, Top,
-Mounts/Ports and Stats. Stats are detected with ``hasattr(engine, "containers_stats")``
-and, until the engine measures them, the tab says so instead of faking numbers.
+Mounts/Ports and Stats (graphs of the samples the list refresh takes; a container
+that is not running gets a sentence, not zeros).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from pathlib import Path
-from typing import Any, ClassVar
+from collections import defaultdict, deque
+from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,15 +17,13 @@ from textual.widgets import DataTable, Input, Label, Static, TabbedContent, TabP
 from textual.worker import get_current_worker
 
 from engine import EngineError
-from engine.types import ContainerSummary
-from widgets import JsonTree, LogLine, LogView, ProcessTable
+from engine.types import ContainerSummary, StatsSample
+from widgets import JsonTree, LogView, ProcessTable, StatsView
 
-from .container_list import ContainerListScreen
-from .container_messages import ContainerInspected, LogsEnded, LogsPending, TopLoaded
+from .container_logs import RUNNING, ContainerLogsScreen
+from .container_messages import ContainerInspected, TopLoaded
 
-RUNNING = ("running", "paused", "restarting")
-NO_STATS = ("Stats arrive with the resources issue: CPU, memory, network and block I/O "
-            "graphs over the last minutes. Nothing is shown until the engine measures it.")
+HISTORY = 90  # samples per container for the graphs: 3 minutes at the 2 s refresh
 
 
 def env_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -51,30 +48,18 @@ def ports_text(data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-class ContainerDetailScreen(ContainerListScreen):
+class ContainerDetailScreen(ContainerLogsScreen):
     """Adds the tabbed detail pane; the row under the cursor drives it."""
-
-    LOG_TAIL: ClassVar[int] = 1000
 
     DEFAULT_CSS = """
     ContainerDetailScreen #detail {
         height: 1fr;
         border-top: solid $primary 50%;
     }
-    ContainerDetailScreen #log-header, ContainerDetailScreen .note {
+    ContainerDetailScreen .note {
         width: 1fr;
         padding: 0 1;
         color: $text-muted;
-    }
-    ContainerDetailScreen #log-search {
-        display: none;
-        height: 1;
-        border: none;
-        padding: 0 1;
-        background: $boost;
-    }
-    ContainerDetailScreen #log-search.-active {
-        display: block;
     }
     ContainerDetailScreen.-empty #detail {
         display: none;
@@ -91,13 +76,9 @@ class ContainerDetailScreen(ContainerListScreen):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.detail: ContainerSummary | None = None
         self.inspected: dict[str, Any] = {}
-        self.following = False
-        # Lines from the follow thread: appended there, drained on the main thread.
-        self._log_queue: deque[tuple[int, LogLine]] = deque()
-        self._log_gen = 0
-        self._log_wakeup_sent = False
+        self.stats_history: defaultdict[str, deque[StatsSample]] = defaultdict(
+            lambda: deque(maxlen=HISTORY))
 
     def compose_detail(self) -> ComposeResult:
         with TabbedContent(id="detail", initial="logs"):
@@ -117,22 +98,13 @@ class ContainerDetailScreen(ContainerListScreen):
                 yield DataTable(id="mounts-table", cursor_type="row")
                 yield Static("", id="ports-note", classes="note", markup=False)
             with TabPane("Stats", id="stats"):
-                yield Static(self._stats_text(), id="stats-note", classes="note", markup=False)
-
-    def _stats_text(self) -> str:
-        if hasattr(self.engine, "containers_stats"):
-            return "The engine reports stats now; the graphs are not wired in yet."
-        return NO_STATS
+                yield StatsView(id="stats-view")
 
     def on_mount(self) -> None:
         self.query_one("#env-table", DataTable).add_columns("KEY", "VALUE")
         self.query_one("#mounts-table", DataTable).add_columns(
             "TYPE", "SOURCE", "DESTINATION", "MODE", "RW")
         self._log_header()
-
-    @property
-    def log_view(self) -> LogView:
-        return self.query_one(LogView)
 
     # -- following the cursor ------------------------------------------------------------
     def show_detail(self, container: ContainerSummary | None) -> None:
@@ -144,6 +116,7 @@ class ContainerDetailScreen(ContainerListScreen):
                 self.log_view.clear_log()
                 self.query_one(JsonTree).show({})
             self._log_header()
+            self._show_stats()
             return
         same = before is not None and before.id == container.id
         if same and before is not None and before.status == container.status:
@@ -153,11 +126,30 @@ class ContainerDetailScreen(ContainerListScreen):
             self._start_logs(container)
         if self._active_tab() == "top":
             self._load_top()
+        self._show_stats()
 
     def after_refresh(self) -> None:
         # Top follows the panel's 2 s refresh, only while its tab is open.
         if self._active_tab() == "top":
             self._load_top()
+        self._show_stats()
+
+    def record_stats(self, samples: list[StatsSample], known: set[str]) -> None:
+        for sample in samples:
+            self.stats_history[sample.id].append(sample)
+        for cid in [c for c in self.stats_history if c not in known]:
+            del self.stats_history[cid]  # removed containers
+
+    def _show_stats(self) -> None:
+        view = self.query_one(StatsView)
+        c = self.detail
+        if c is None:
+            view.show_note("No container selected.")
+        elif c.status not in ("running", "paused"):
+            view.show_note(f"{c.name} is {c.status}: no stats.")
+        else:
+            view.show_samples(c.name, list(self.stats_history.get(c.id, ())),
+                              self.REFRESH_SECONDS)
 
     def _active_tab(self) -> str:
         return self.query_one(TabbedContent).active
@@ -172,109 +164,6 @@ class ContainerDetailScreen(ContainerListScreen):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "top":
             self._load_top()
-
-    # -- logs ------------------------------------------------------------------------------
-    def _start_logs(self, container: ContainerSummary) -> None:
-        self._log_gen += 1
-        self._log_queue.clear()
-        self.log_view.clear_log()
-        self.following = container.status in RUNNING
-        self._log_header()
-        self.follow_logs(container.id, self._log_gen)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="container-logs")
-    def follow_logs(self, container_id: str, generation: int) -> None:
-        worker = get_current_worker()
-        try:
-            # stop= ends the follow of a quiet container as soon as the cursor moves on.
-            for e in self.engine.containers_logs(container_id, tail=self.LOG_TAIL, follow=True,
-                                                 stop=lambda: worker.is_cancelled):
-                if worker.is_cancelled:
-                    return
-                self._log_queue.append((generation, LogLine(
-                    e.stream, e.data.decode("utf-8", "replace"), e.time_ns)))
-                if not self._log_wakeup_sent:
-                    # One wake-up per batch, not per line: the handler drains them all.
-                    self._log_wakeup_sent = True
-                    self.post_message(LogsPending())
-        except EngineError as err:
-            self.app.notify(str(err), title=err.title, severity="error", markup=False)
-        if not worker.is_cancelled:
-            self.post_message(LogsEnded(generation))
-
-    def on_logs_pending(self) -> None:
-        self._log_wakeup_sent = False  # before draining, so no line is left behind
-        lines = []
-        while self._log_queue:
-            generation, line = self._log_queue.popleft()
-            if generation == self._log_gen:
-                lines.append(line)
-        if lines:
-            self.log_view.append(lines)
-
-    def on_logs_ended(self, message: LogsEnded) -> None:
-        if message.generation == self._log_gen:
-            self.on_logs_pending()
-            self.following = False
-            self._log_header()
-
-    @on(LogView.Changed)
-    def _log_header(self) -> None:
-        log = self.log_view
-        c = self.detail
-        if c is None:
-            self.query_one("#log-header", Label).update("No container selected")
-            return
-        # What is loaded, said plainly: "empty logs" complaints are mostly tail/since.
-        state = "following" if self.following else f"ended ({c.status})"
-        parts = [c.name, f"tail {self.LOG_TAIL}", "since start", state,
-                 f"{log.line_count} lines", f"timestamps {'on' if log.timestamps else 'off'}",
-                 f"wrap {'on' if log.wrap else 'off'}"]
-        if log.search:
-            at = f"{log.current + 1}/" if log.current is not None else ""
-            parts.append(f"/{log.search} {at}{log.match_count}")
-        self.query_one("#log-header", Label).update(" · ".join(parts))
-
-    @on(LogView.SearchRequested)
-    def _open_search(self) -> None:
-        box = self.query_one("#log-search", Input)
-        box.add_class("-active")
-        box.focus()
-
-    @on(Input.Changed, "#log-search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        self.log_view.search = event.value
-
-    @on(Input.Submitted, "#log-search")
-    def _search_submitted(self) -> None:
-        self.log_view.focus()
-
-    def back_from_detail(self) -> bool:
-        box = self.query_one("#log-search", Input)
-        if box.has_class("-active") and self.focused in (box, self.log_view):
-            box.value = ""
-            box.remove_class("-active")
-            self.log_view.search = ""
-            self.log_view.focus()
-            return True
-        return False
-
-    @on(LogView.SaveRequested)
-    def _save_log(self) -> None:
-        if self.detail is None:
-            return
-        self.save_log(Path.cwd() / f"{self.detail.name}.log", self.log_view.export())
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="container-log-save")
-    def save_log(self, path: Path, text: str) -> None:
-        try:
-            path.write_text(text)
-        except OSError as err:
-            self.app.notify(str(err), title="Cannot save the log", severity="error",
-                            markup=False)
-            return
-        self.app.notify(f"Saved {text.count(chr(10))} lines to {path}", title="Log saved",
-                        markup=False)
 
     # -- inspect, env, mounts ------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="container-inspect")

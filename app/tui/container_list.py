@@ -1,9 +1,10 @@
-"""The containers panel, part 1 of 3: the live list, its filter and the empty-root hint.
+"""The containers panel, part 1 of 4: the live list, its filter and the empty-root hint.
 
-The panel is one screen split over three classes so each file stays readable:
-:class:`ContainerListScreen` (here) refreshes the table, ``ContainerDetailScreen``
-adds the tabbed detail pane, ``ContainersScreen`` adds the actions. Every engine
-call runs in a thread worker and comes back as a Message from ``container_messages``.
+The panel is one screen split over a chain of classes so each file stays readable:
+:class:`ContainerListScreen` (here) refreshes the table and samples stats,
+``ContainerLogsScreen`` follows the log, ``ContainerDetailScreen`` adds the tabbed
+detail pane, ``ContainersScreen`` adds the actions. Every engine call runs in a
+thread worker and comes back as a Message from ``container_messages``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from textual.worker import get_current_worker
 
 from engine import Engine, EngineError
 from engine.config import default_root
-from engine.types import ContainerSummary
+from engine.types import ContainerSummary, StatsSample
 from widgets import ContainerTable
 
 from .container_messages import ContainersLoaded
@@ -124,16 +125,27 @@ class ContainerListScreen(PanelScreen):
         except EngineError as err:
             self.app.notify(str(err), title=err.title, severity="error", markup=False)
             return
+        stats = None
+        # Sampled in the same worker and tick as the list: one engine pass per refresh.
+        if any(c.status in ("running", "paused") for c in rows):
+            try:
+                stats = self.engine.containers_stats()
+            except EngineError:
+                stats = None  # the bars keep their "–": never a made-up number
         # A newer fetch replaced this one (exclusive): its rows must not land after those.
         if not get_current_worker().is_cancelled:
-            self.post_message(ContainersLoaded(rows))
+            self.post_message(ContainersLoaded(rows, stats))
 
     # -- results (main thread) ---------------------------------------------------------------
     def on_containers_loaded(self, message: ContainersLoaded) -> None:
         table = self.table
         self._loaded = True
         self.set_class(not message.rows, "-empty")
-        table.update_containers(message.rows, self.clock())
+        usage = None
+        if message.stats is not None:
+            self.record_stats(message.stats, {c.id for c in message.rows})
+            usage = {s.id: (s.cpu_percent, s.mem_percent) for s in message.stats}
+        table.update_containers(message.rows, self.clock(), usage)
         table.loading = False
         if self.focused is None and table.display:
             table.focus()
@@ -141,6 +153,9 @@ class ContainerListScreen(PanelScreen):
         # not, and the detail pane wants both.
         self.show_detail(table.selected_container)
         self.after_refresh()
+
+    def record_stats(self, samples: list[StatsSample], known: set[str]) -> None:
+        """Keep the samples for the Stats tab's graphs (ContainerDetailScreen)."""
 
     def show_detail(self, container: ContainerSummary | None) -> None:
         """Point the detail pane at ``container`` (ContainerDetailScreen)."""

@@ -10,15 +10,17 @@ from typing import Any
 
 from textual.message import Message
 
-from engine.types import ContainerReport, ContainerSummary
+from engine.types import ContainerReport, ContainerSummary, StatsSample
 
 
 class ContainersLoaded(Message):
-    """A fresh ``containers_list(all=True)``."""
+    """A fresh ``containers_list(all=True)``, with a ``containers_stats()`` sample of the
+    running ones (``None`` when the engine could not measure)."""
 
-    def __init__(self, rows: list[ContainerSummary]) -> None:
+    def __init__(self, rows: list[ContainerSummary], stats: list[StatsSample] | None) -> None:
         super().__init__()
         self.rows = rows
+        self.stats = stats
 
 
 class ContainersActed(Message):

@@ -1,4 +1,4 @@
-"""The containers panel, part 3 of 3: actions on the marked rows (or the cursor row).
+"""The containers panel, part 4 of 4: actions on the marked rows (or the cursor row).
 
 ``s`` stop/start, ``r`` restart, ``p`` pause/unpause, ``K`` kill, ``d`` remove,
 ``R`` rename, ``e`` shell, ``enter`` the actions menu. Batch verbs report per item

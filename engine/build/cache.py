@@ -40,6 +40,7 @@ class CacheResult:
     layer_digest: str = ""
     layer_size: int = 0
     media_type: str = ""
+    created: float = 0.0  # when the step ran: history times stay put on a cached rebuild
 
     @property
     def empty(self) -> bool:
@@ -84,14 +85,15 @@ class BuildCache:
         if not isinstance(entry, dict):
             return None
         try:
-            return CacheResult(**{k: entry[k] for k in CacheResult.__dataclass_fields__})
+            return CacheResult(**{k: entry[k] for k in CacheResult.__dataclass_fields__
+                                  if k in entry})
         except (KeyError, TypeError):
             return None
 
     def record(self, key: str, result: CacheResult, created_by: str) -> None:
         with self.transaction() as db:
             db["entries"][key] = {**asdict(result), "created_by": created_by,
-                                  "created": time.time()}
+                                  "used": time.time()}
 
     def forget(self, key: str) -> None:
         """Drop an entry whose layer or snapshot went missing."""

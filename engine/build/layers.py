@@ -16,6 +16,7 @@ entry that keeps them alive.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def commit_upper(store: ImageStore, cache: BuildCache, key: str | None, created_
     try:
         scan = rwlayer.Scan(upper, lowers, stubs)
         if not scan.changes():
-            result = CacheResult(chain_id=parent)
+            result = CacheResult(chain_id=parent, created=time.time())
             if key is not None:
                 cache.record(key, result, created_by)
             return result
@@ -52,7 +53,8 @@ def commit_upper(store: ImageStore, cache: BuildCache, key: str | None, created_
                 tmp.seek(0)
                 chain_id, _ = store.snapshots.unpack(parent or None, digest, tmp)
             result = CacheResult(chain_id=chain_id, diff_id=digest, layer_digest=digest,
-                                 layer_size=size, media_type=MEDIA_LAYER_TAR)
+                                 layer_size=size, media_type=MEDIA_LAYER_TAR,
+                                 created=time.time())
             if key is not None:
                 cache.record(key, result, created_by)
     finally:

@@ -66,7 +66,7 @@ def writable(snapshots: SnapshotStore, chain_ids: list[str], work: Path) -> Iter
     The upper dir survives the unmount: it is the step's change set.
     """
     for d in ("upper", "work", "merged", "empty"):
-        (work / d).mkdir(mode=0o755, exist_ok=True)
+        (work / d).mkdir(mode=0o755, parents=True, exist_ok=True)
     merged = work / "merged"
     base = None if chain_ids else work / "empty"
     with _lowers(snapshots, chain_ids, work, base) as lowers:
@@ -86,7 +86,7 @@ def readonly(snapshots: SnapshotStore, chain_ids: list[str], work: Path) -> Iter
     bottom makes any chain, even a single layer, mountable the same way.
     """
     view, empty = work / "view", work / "view-empty"
-    view.mkdir(mode=0o755, exist_ok=True)
+    view.mkdir(mode=0o755, parents=True, exist_ok=True)
     empty.mkdir(mode=0o755, exist_ok=True)
     if not chain_ids:
         yield empty
@@ -99,9 +99,25 @@ def readonly(snapshots: SnapshotStore, chain_ids: list[str], work: Path) -> Iter
         rootfs.unmount(view)
 
 
+def mounts_below(path: Path) -> list[str]:
+    prefix = os.path.realpath(path) + "/"
+    try:
+        with open("/proc/self/mountinfo") as f:
+            targets = [line.split()[4] for line in f]
+    except OSError:
+        return []
+    return [t for t in targets if t.startswith(prefix)]
+
+
 def cleanup(work: Path) -> None:
-    """Remove a step's work dir once nothing is mounted below it."""
-    for sub in ("merged", "view"):
-        rootfs.unmount(work / sub)
-    if work.exists():
-        remove_tree(work)
+    """Remove a work dir, unmounting whatever is still mounted below it first.
+
+    Deleting through a live mount would delete inside a snapshot: never do that.
+    """
+    if not work.exists():
+        return
+    for target in sorted(set(mounts_below(work)), key=len, reverse=True):
+        rootfs.unmount(Path(target))
+    if mounts_below(work):
+        raise EngineError(f"cannot clean up {work}: something is still mounted below it")
+    remove_tree(work)

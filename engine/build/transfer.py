@@ -74,7 +74,7 @@ def apply(merged: Path, items: list[Item], dest: str, *, chown: str | None,
                     or (len(items) == 1 and (items[0].unpack or items[0].is_dir()))
                     or _is_dir(rootfd, parts))
         base = parts if into_dir else parts[:-1]
-        _mkdir_p(rootfd, base, owner or (0, 0))
+        mkdir_p(rootfd, base, owner or (0, 0))
         for item in items:
             name = item.name if into_dir else parts[-1]
             forced = owner if owner is not None else (None if item.keep_owner else (0, 0))
@@ -98,7 +98,7 @@ def _is_dir(rootfd: int, parts: tuple[str, ...]) -> bool:
         return False
 
 
-def _mkdir_p(rootfd: int, parts: tuple[str, ...], owner: tuple[int, int]) -> None:
+def mkdir_p(rootfd: int, parts: tuple[str, ...], owner: tuple[int, int]) -> None:
     """Create the missing directories of ``parts`` (0755, owned by ``owner``)."""
     for i in range(1, len(parts) + 1):
         if _is_dir(rootfd, parts[:i]):
@@ -146,9 +146,10 @@ def _entries(item: Item, name: str, excludes: DockerIgnore | None
             arcname = inner
         else:
             arcname = name
-        ti = _info(item.tree.root / sub, st, arcname, links)
-        if ti is None:
+        info = _info(item.tree.root / sub, st, arcname, links)
+        if info is None:
             continue
+        ti = info
         if ti.isreg():
             with open(item.tree.root / sub, "rb") as f:
                 yield ti, f

@@ -31,6 +31,8 @@ def read_text(path: Path) -> str | None:
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as err:
+        if err.errno == errno.ENODEV:
+            return None  # an open file of a cgroup rmdir'd meanwhile (the monitor's cleanup)
         raise translate(err, f"read {path}") from err
 
 

@@ -29,7 +29,7 @@ from ..images.store import ImageStore
 from ..reference import Reference
 from . import manifests
 from .auth import scope_for
-from .blobs import Cancelled, Pipe, fetch_blob
+from .blobs import Cancelled, open_blob
 from .client import RegistryClient
 from .types import PullProgress
 
@@ -116,35 +116,25 @@ def _layers(client: RegistryClient, store: ImageStore, repo: str, layers: list[d
             last[0] = now
             events.put(PullProgress(sid, status, done, size))
 
-        pipe = Pipe()
-        unpacked: Future[Any] = Future()
         parent = chains[i - 1] if i else None
-
-        def unpack() -> None:
-            try:
-                # Unpacks from the pipe while the bytes arrive; EOF comes only after
-                # the blob's digest checked out, so no snapshot lands unverified.
-                store.snapshots.unpack(parent, diff_ids[i], pipe)  # type: ignore[arg-type]
-                unpacked.set_result(None)
-            except BaseException as err:  # reported through the future
-                unpacked.set_exception(err)
-            finally:
-                pipe.drain()
-
-        worker = threading.Thread(target=unpack, name=f"unpack-{sid}", daemon=True)
-        worker.start()
         try:
-            fetch_blob(client, store.content, store.cfg.locks_dir, repo, digest, size,
-                       progress=progress, tee=pipe, cancelled=stop.is_set)
-        except BaseException as err:
-            worker.join()  # the pipe carried the error: the unpacker stops and cleans up
-            if isinstance(err, OSError):
-                raise EngineError(f"storing layer {sid}: {err.strerror or err}") from err
-            raise
-        events.put(PullProgress(sid, "Download complete", size, size))
-        if not unpacked.done():
-            events.put(PullProgress(sid, "Extracting", 0, size))
-        unpacked.result()
+            with open_blob(client, store.content, store.cfg.locks_dir, repo, digest, size,
+                           progress=progress, cancelled=stop.is_set) as blob:
+                try:
+                    # The unpacker pulls the download through: EOF comes only after
+                    # the blob's digest checked out, so no snapshot lands unverified.
+                    store.snapshots.unpack(parent, diff_ids[i], blob)  # type: ignore[arg-type]
+                except BaseException:
+                    failed = blob.error
+                    if failed is not None:  # the download broke: that is the story
+                        raise failed from None
+                    # A bad layer or a full disk: finish the download all the same, so
+                    # that a blob that does not match its digest is called out as such.
+                    blob.finish()
+                    raise
+                blob.finish()  # what the unpacker left unread (or all: snapshot existed)
+        except OSError as err:
+            raise EngineError(f"storing layer {sid}: {err.strerror or err}") from err
         events.put(PullProgress(sid, "Pull complete"))
 
     for i in todo[parallel:]:

@@ -13,7 +13,7 @@ from ..sys import libc
 
 # Everything the init uses is imported here: after pivot_root the host's
 # files, Python's modules included, are out of reach.
-from . import caps, init, seccomp, users
+from . import caps, init, seccomp, seccomp_cache, users
 
 SIOCGIFFLAGS = 0x8913
 SIOCSIFFLAGS = 0x8914
@@ -50,13 +50,22 @@ def run(spec: dict[str, Any], *, sync_r: int, err_w: int, console: socket.socket
 
 def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket | None,
          stdio: tuple[int, int, int], cgroup2: bool) -> NoReturn:
-    # Wait until the monitor has put us into the cgroup: the cgroup namespace,
-    # unshared next, must be rooted there.
-    os.read(sync_r, 1)
-    os.close(sync_r)
     flags = os.CLONE_NEWNS | os.CLONE_NEWUTS | os.CLONE_NEWIPC
     kinds = {n["type"] for n in spec["linux"]["namespaces"]}
-    if "network" in kinds:
+    if "cgroup" in kinds:
+        # The cgroup namespace, unshared next, must be rooted at the container's cgroup.
+        _wait_for_cgroup(sync_r)
+    netns = next((n.get("path") for n in spec["linux"]["namespaces"]
+                  if n["type"] == "network"), None)
+    if netns:
+        # A bridge network: the engine made and wired this namespace; join it by
+        # path (before the mount namespace is private, while the path is visible).
+        fd = os.open(netns, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.setns(fd, os.CLONE_NEWNET)
+        finally:
+            os.close(fd)
+    elif "network" in kinds:
         flags |= os.CLONE_NEWNET
     if "cgroup" in kinds:
         flags |= os.CLONE_NEWCGROUP
@@ -66,6 +75,11 @@ def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket |
     proc = spec["process"]
     filt = _seccomp_filter(spec)
     pty = init.setup_rootfs(spec, cgroup2)
+    if "cgroup" not in kinds:
+        # Without a cgroup namespace, the mounts above overlap the monitor's move
+        # of this process into the cgroup (its first write waits out an RCU grace
+        # period, ~8 ms); nothing of the container's own runs before this point.
+        _wait_for_cgroup(sync_r)
     if pty is not None and console is not None:
         init.send_fd(console, pty[0])
         os.close(pty[0])
@@ -90,14 +104,23 @@ def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket |
     _become(spec, proc, err_w, filt)
 
 
+def _wait_for_cgroup(sync_r: int) -> None:
+    # EOF instead of "g": the monitor died before placing us; never run unconfined.
+    ok = os.read(sync_r, 1) == b"g"
+    os.close(sync_r)
+    if not ok:
+        raise init.InitError(125, "container init: the monitor did not set up the cgroup")
+
+
 def _seccomp_filter(spec: dict[str, Any]) -> Any:
-    """Compiled before pivot_root: the profile file and libseccomp live on the host."""
+    """Built before pivot_root: the profile, the program cache and libseccomp are on the host."""
     ann = spec.get("annotations", {})
     mode = ann.get("io.pydock.seccomp", "default")
     if mode == "unconfined":
         return None
-    profile = seccomp.load_profile(None if mode == "default" else mode)
-    return seccomp.compile_filter(profile, spec["process"]["capabilities"]["bounding"])
+    return seccomp_cache.compiled(None if mode == "default" else mode,
+                                  spec["process"]["capabilities"]["bounding"],
+                                  seccomp_cache.cache_dir)
 
 
 def _become(spec: dict[str, Any], proc: dict[str, Any], err_w: int, filt: Any) -> NoReturn:

@@ -10,11 +10,12 @@ Processes (C is the caller, a single-threaded front end such as the CLI)::
                           pty, user, rlimits, capabilities, seccomp, cwd, closes every
                           fd, execve of the user's program
 
-Everything B runs is imported here, before A leaves the host's mount namespace:
-after it the host's files, Python's modules included, are out of reach, and the
-only program ever executed is the user's, from the container's root, never our
-interpreter (CVE-2019-5736). A and B are non-dumpable, so a container process
-cannot open ``/proc/<pid>/exe`` or ``mem`` of them while they still run host code.
+Everything A and B run (:mod:`engine.runtime.exec_child`) is imported before A
+leaves the host's mount namespace: after it the host's files, Python's modules
+included, are out of reach, and the only program ever executed is the user's,
+from the container's root, never our interpreter (CVE-2019-5736). A and B are
+non-dumpable, so a container process cannot open ``/proc/<pid>/exe`` or ``mem``
+of them while they still run host code.
 Setup errors reach C on a close-on-exec pipe as ``{"code", "message"}`` with the
 init's wording (126 cannot run, 127 not found); EOF means the program runs.
 """
@@ -128,11 +129,9 @@ def start(t: Target, opts: ExecOptions, join_cgroup: Callable[[int], None]) -> E
     devnull = os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC)
     ends: list[int] = [devnull, root_fd, *ns_fds.values()]
     try:
-        stdio = (devnull,) * 3 if opts.detach else opts.stdio or (
+        wanted = (devnull,) * 3 if opts.detach else opts.stdio or (
             0 if opts.stdin else devnull, 1, 2)
-        for fd in stdio:
-            if stat.S_ISDIR(os.fstat(fd).st_mode):  # a directory fd is a way out (CVE-2024-21626)
-                raise InvalidArgument("exec: a standard stream is a directory")
+        stdio = tuple(_usable(fd, devnull) for fd in wanted)
         err_r, err_w = os.pipe()
         pid_r, pid_w = os.pipe()
         go_r, go_w = os.pipe()
@@ -154,6 +153,7 @@ def start(t: Target, opts: ExecOptions, join_cgroup: Callable[[int], None]) -> E
                 join_cgroup(int(b))
             except BaseException:
                 os.close(go_w)  # B sees EOF and gives up
+                os.close(err_r)
                 os.waitpid(a, 0)
                 raise
             os.write(go_w, b"g")
@@ -171,6 +171,17 @@ def start(t: Target, opts: ExecOptions, join_cgroup: Callable[[int], None]) -> E
         err = json.loads(failure)
         raise ExecFailed(int(err["code"]), str(err["message"]))
     return ExecProcess(a, master)
+
+
+def _usable(fd: int, devnull: int) -> int:
+    """``fd`` for the program's stdio; a closed one becomes /dev/null."""
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return devnull
+    if stat.S_ISDIR(mode):  # a directory fd is a way out of the root (CVE-2024-21626)
+        raise InvalidArgument("exec: a standard stream is a directory")
+    return fd
 
 
 def _open_container(pid: int, start: int) -> tuple[dict[str, int], int]:

@@ -49,6 +49,7 @@ class _Run:
         self.start = time.time()
         self.output = b""
         self.probe_fd = -1  # pidfd of B, the probe itself (A is proc.pid)
+        self.exit_fd = proc.pidfd  # kept: proc.wait() closes and forgets it
 
 
 class Checker:
@@ -87,6 +88,7 @@ class Checker:
         if key.data == OUT:
             self._read(run, sel)
         elif key.data == EXIT:
+            self._unregister(sel, run)  # before wait(), which closes the pidfd
             code = run.proc.wait()  # A has exited: no wait here
             self._read(run, sel)
             self._finish(sel, code, run.output.decode(errors="replace"))
@@ -94,6 +96,7 @@ class Checker:
     def close(self, sel: selectors.BaseSelector) -> None:
         """The container ended: stop a probe in flight; docker then reports unhealthy."""
         if self.run is not None:
+            self._unregister(sel, self.run)
             self._kill(self.run)
             self._drop(sel, self.run)
             self.run = None
@@ -166,8 +169,8 @@ class Checker:
     def _expire(self, sel: selectors.BaseSelector) -> None:
         run = self.run
         assert run is not None
+        self._unregister(sel, run)
         self._kill(run)
-        run.proc.wait()
         self._finish(sel, -1, f"Health check exceeded timeout ({go_duration(self.probe.timeout)})")
 
     def _kill(self, run: _Run) -> None:
@@ -179,10 +182,13 @@ class Checker:
                     signal.pidfd_send_signal(fd, signal.SIGKILL)
         run.proc.wait()
 
-    def _drop(self, sel: selectors.BaseSelector, run: _Run) -> None:
-        for fd in (run.out, run.proc.pidfd):
+    def _unregister(self, sel: selectors.BaseSelector, run: _Run) -> None:
+        for fd in (run.out, run.exit_fd):
             with contextlib.suppress(KeyError, ValueError):
                 sel.unregister(fd)
+
+    def _drop(self, sel: selectors.BaseSelector, run: _Run) -> None:
+        self._unregister(sel, run)
         _close(run.out, run.probe_fd)
         run.probe_fd = -1
         run.proc.close()

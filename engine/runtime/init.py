@@ -76,12 +76,17 @@ def _mount_one(rootfd: int, m: dict[str, Any], cgroup2: bool) -> None:
         fd = open_target(rootfd, dest, directory=is_dir)
         try:
             libc.mount(src, fd_path(fd), None, libc.MS_BIND | (flags & libc.MS_REC))
-            if flags & ~(libc.MS_BIND | libc.MS_REC):
-                # Bind mounts ignore flags until remounted.
-                libc.mount(None, fd_path(fd), None, libc.MS_REMOUNT | libc.MS_BIND
-                           | (flags & ~libc.MS_REC))
         finally:
             os.close(fd)
+        if flags & ~(libc.MS_BIND | libc.MS_REC):
+            # Bind mounts ignore flags until remounted, and the remount must name the
+            # new mount: the fd above still points under it (EINVAL), so reopen.
+            fd = open_target(rootfd, dest, directory=is_dir)
+            try:
+                libc.mount(None, fd_path(fd), None, libc.MS_REMOUNT | libc.MS_BIND
+                           | (flags & ~libc.MS_REC))
+            finally:
+                os.close(fd)
         return
     if typ == "cgroup":
         if cgroup2:

@@ -19,9 +19,10 @@ from typing import Any
 
 from ..cgroups import get_driver
 from ..config import EngineConfig
-from ..errors import Conflict, EngineError, Unavailable
+from ..errors import Conflict, EngineError, NotFound, Unavailable
 from ..events import EventLog
-from . import rootfs
+from ..network import attach as netattach
+from . import rootfs, zygote
 from .options import parse_signal
 from .state import ACTIVE, ContainerStore, alive
 
@@ -66,6 +67,7 @@ class Lifecycle:
             self.store.save(rec)
         rootfs.unmount(self.store.dir(cid) / "merged")
         self._remove_cgroup(cid)
+        netattach.released_by_refresh(self.cfg.root, rec)
         if was_active and folded is None:
             self.emit("die", rec, exitCode=str(st["exit_code"]))
         return rec
@@ -79,8 +81,13 @@ class Lifecycle:
         with self.store.locked(cid):
             rec = self.store.load(cid)
             rec["state"].update(manual_stop=False)
-            self.store.save(rec)
+            self.store.save(rec, sync="file")  # runtime state: see Monitor.update
+        # Bridge networks are wired here, before the monitor (which never uses netlink).
+        netattach.before_monitor(self.cfg.root, rec, self.refresh)
         r, w = os.pipe()
+        if zygote.spawn(self.cfg.root, cid, w, wait_attach=wait_attach):
+            os.close(w)  # a fork of the root's zygote holds it now (zygote.py)
+            return r
         args = [*MONITOR, str(self.cfg.root), cid, "--ready-fd", str(w)]
         if wait_attach:
             args.append("--wait-attach")
@@ -95,7 +102,11 @@ class Lifecycle:
     def start(self, cid: str) -> None:
         r = self.spawn_monitor(cid, wait_attach=False)
         with os.fdopen(r, "rb") as ready:
-            wait_started(ready)
+            try:
+                wait_started(ready)
+            except StartFailed:
+                ready.read()  # EOF once the monitor has cleaned up (ports, network, mounts)
+                raise
 
     # -- stop, kill, pause -------------------------------------------------------
     def stop(self, cid: str, timeout: int | None = None) -> dict[str, Any]:
@@ -111,11 +122,18 @@ class Lifecycle:
         sig = parse_signal(rec["config"].get("StopSignal") or "SIGTERM")
         t = rec["config"].get("StopTimeout")
         wait = float(timeout if timeout is not None else (t if t is not None else 10))
+        self.emit("kill", rec, signal=str(int(sig)))  # docker's order: kill, die, stop
         self._signal(st, sig)
         if not _wait_pid(st, wait):
+            self.emit("kill", rec, signal=str(int(signal.SIGKILL)))
             self._kill_cgroup(cid)
+        done = self._wait_inactive(cid, 10.0)
+        # The monitor releases mounts, ports and addresses after recording the exit;
+        # return once it has, so the next command (network rm, a start) sees them gone.
+        with contextlib.suppress(Unavailable, NotFound):
+            self.wait(cid, 10.0)
         self.emit("stop", rec)
-        return self._wait_inactive(cid, 10.0)
+        return done
 
     def kill(self, cid: str, sig_name: str = "SIGKILL") -> None:
         sig = parse_signal(sig_name)

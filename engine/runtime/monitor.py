@@ -24,7 +24,7 @@ from ..config import EngineConfig
 from ..events import EventLog
 from ..fsutil import atomic_write_json
 from ..sys import libc
-from . import rootfs, session
+from . import netvol, rootfs, seccomp_cache, session
 from .state import ContainerStore, proc_start_time
 
 
@@ -37,6 +37,8 @@ class Monitor:
         self.ready_fd = ready_fd
         self.wait_attach = wait_attach
         self.events = EventLog(self.cfg.events_log, self.cfg.locks_dir / "events.lock")
+        self.proxy: Any = None  # published ports (engine.network.proxy), bound at first start
+        seccomp_cache.cache_dir = self.cfg.root / "cache" / "seccomp"  # read by the init
 
     def tell(self, obj: dict[str, Any]) -> None:
         """A line on the ready pipe for the front end that started us (if it still listens)."""
@@ -53,10 +55,12 @@ class Monitor:
             self.ready_fd = -1
 
     def update(self, **fields: Any) -> dict[str, Any]:
+        # Runtime state only: after an OS crash the previous record is as valid
+        # (every process is gone; readers reconcile), so skip the directory fsync.
         with self.store.locked(self.cid):
             rec = self.store.load(self.cid)
             rec["state"].update(fields)
-            self.store.save(rec)
+            self.store.save(rec, sync="file")
         return rec
 
     def emit(self, action: str, rec: dict[str, Any], **extra: str) -> None:
@@ -84,6 +88,7 @@ class Monitor:
                 if result.start_error is not None:
                     self.tell({"state": "failed", **result.start_error})
                     break
+                policy = rec["host_config"]["RestartPolicy"]  # `update --restart` may change it
                 if not self._should_restart(rec, policy, result.exit_code, restarts):
                     break
                 restarts += 1
@@ -124,12 +129,14 @@ class Monitor:
             except FileNotFoundError:
                 pass
         rootfs.unmount(self.cdir / "merged")
+        netvol.after_monitor(self)  # ports, netns, addresses, hosts entries
         self.close_ready()
         rec = self.update(monitor_pid=0, monitor_start=0)
         if rec["host_config"].get("AutoRemove"):
             from . import removal
 
             removal.remove_files(self.cfg, self.cid)
+            netvol.auto_remove(self, rec)
             self.emit("destroy", rec)
 
 
@@ -141,6 +148,11 @@ def main(argv: list[str]) -> int:
     # reparented to init (or the nearest subreaper) and survives every front end.
     if os.fork() > 0:
         os._exit(0)
+    return detached(root, cid, ready_fd, wait_attach)
+
+
+def detached(root: Path, cid: str, ready_fd: int, wait_attach: bool) -> int:
+    """The monitor proper, once detached from its caller; zygote-forked monitors start here."""
     os.setsid()
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
@@ -167,12 +179,15 @@ def main(argv: list[str]) -> int:
         except BaseException:  # noqa: BLE001 - nothing more we can do
             pass
         rootfs.unmount(mon.cdir / "merged")
+        netvol.after_monitor(mon)
         return 1
 
 
 def write_exit(cdir: Path, code: int, oom: bool) -> None:
+    # Covers a monitor killed before its next update (the page cache survives
+    # that); after an OS crash a torn file reads as absent (lifecycle._read_exit).
     atomic_write_json(cdir / "exit.json", {"exit_code": code, "oom_killed": oom,
-                                           "finished_at": time.time()})
+                                           "finished_at": time.time()}, sync="none")
 
 
 if __name__ == "__main__":

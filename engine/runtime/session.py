@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cgroups import get_driver
 from ..errors import EngineError
-from . import attach, child, rootfs
+from . import attach, child, netvol, rootfs
 from .logs_write import LogWriter, parse_log_opts
 from .state import proc_start_time
 
@@ -83,6 +83,7 @@ class Session:
         oom_before = driver.oom_killed_count(cg)
         runtime = self.rec.get("runtime", "pydock")
         try:
+            netvol.before_start(self)  # fill new volumes, bind published ports
             if runtime == "pydock":
                 pid, pidfd = self._start_builtin(spec, driver, cg)
             else:
@@ -200,6 +201,9 @@ class Session:
         for c in self.clients:
             sel.register(c, selectors.EVENT_READ, "client")
         sel.register(pidfd, selectors.EVENT_READ, "exit")
+        proxy = self.mon.proxy  # published ports: their sockets share this loop
+        if proxy is not None:
+            proxy.attach(sel)
         status = None
         health = None
         if self.cfg.get("Healthcheck"):
@@ -208,7 +212,7 @@ class Session:
             health = healthmod.start(self, sel, time.time())
         try:
             while status is None:
-                for key, _ in sel.select(health.timeout() if health is not None else None):
+                for key, mask in sel.select(health.timeout() if health is not None else None):
                     what = key.data
                     if what == "out":
                         self._output(sel, key.fd, log)
@@ -220,10 +224,14 @@ class Session:
                         self._client_input(sel, key.fileobj)  # type: ignore[arg-type]
                     elif what == "exit":
                         _, status = os.waitpid(pid, 0)
+                    elif callable(what):
+                        what(mask)  # the port proxy
                     elif health is not None:
                         health.on_ready(sel, key)
                 if health is not None and status is None:
                     health.tick(sel)
+            if proxy is not None:
+                proxy.detach(sel)
             deadline = time.time() + 1.0
             while self.outputs and time.time() < deadline:
                 for key, _ in sel.select(timeout=0.05):

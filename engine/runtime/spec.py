@@ -67,6 +67,10 @@ class SpecInput:
     etc_files: dict[str, Path]  # /etc/hostname, /etc/hosts, /etc/resolv.conf → host file
     init_binary: Path | None = None
     cgroups_path: str = ""
+    # Volumes, binds and tmpfs (engine.volumes.plan.spec_mounts), applied after the defaults.
+    user_mounts: tuple[dict[str, Any], ...] = ()
+    # A bridge network: the engine-made namespace the init joins instead of a new one.
+    netns_path: str = ""
 
 
 def command_args(image_cfg: dict[str, Any], entrypoint: tuple[str, ...] | None,
@@ -112,12 +116,17 @@ def _mounts(inp: SpecInput) -> list[dict[str, Any]]:
         {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
          "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"]},
     ]
+    user_dests = {m["destination"] for m in inp.user_mounts}
+    mounts = [m for m in mounts if m["destination"] not in user_dests]  # e.g. --tmpfs /dev/shm
     for dest, src in sorted(inp.etc_files.items()):
+        if dest in user_dests:
+            continue  # the user's own /etc/hosts (etc.) wins, as in docker
         mounts.append({"destination": dest, "type": "bind", "source": str(src),
                        "options": ["rbind", "rprivate"]})
     if inp.init_binary is not None:
         mounts.append({"destination": INIT_PATH, "type": "bind", "source": str(inp.init_binary),
                        "options": ["bind", "ro", "nosuid", "nodev"]})
+    mounts.extend(inp.user_mounts)
     return mounts
 
 
@@ -133,7 +142,8 @@ def build(inp: SpecInput) -> dict[str, Any]:
     caps = capmod.resolve_caps(list(inp.cap_add), list(inp.cap_drop), inp.privileged)
     namespaces: list[dict[str, str]] = [{"type": t} for t in ("pid", "ipc", "uts", "mount")]
     if inp.network != "host":
-        namespaces.append({"type": "network"})
+        namespaces.append({"type": "network", **({"path": inp.netns_path}
+                                                 if inp.netns_path else {})})
     if inp.cgroup_ns:
         namespaces.append({"type": "cgroup"})
     linux: dict[str, Any] = {

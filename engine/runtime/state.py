@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import AlreadyExists, Conflict, ContainerNotFound
-from ..fsutil import atomic_write_json, file_lock, read_json
+from ..fsutil import Sync, atomic_write_json, file_lock, read_json
 
 ACTIVE = ("running", "paused", "restarting")
 
@@ -67,8 +67,9 @@ class ContainerStore:
             raise ContainerNotFound(cid)
         return rec
 
-    def save(self, rec: dict[str, Any]) -> None:
-        atomic_write_json(self.dir(rec["id"]) / "state.json", rec)
+    def save(self, rec: dict[str, Any], *, sync: Sync = "all") -> None:
+        """Replace the record; ``sync="file"`` for runtime-only changes (see fsutil)."""
+        atomic_write_json(self.dir(rec["id"]) / "state.json", rec, sync=sync)
 
     def ids(self) -> list[str]:
         try:

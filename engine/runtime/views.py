@@ -6,7 +6,9 @@ import time
 from typing import Any
 
 from ..images.model import rfc3339
+from ..network.views import settings as network_settings
 from ..types import ContainerSummary
+from ..volumes.plan import view as volume_view
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -20,7 +22,10 @@ def status_text(st: dict[str, Any], now: float | None = None) -> str:
     now = time.time() if now is None else now
     status = st.get("status", "created")
     if status == "running":
-        return f"Up {_ago(now - st.get('started_at', now))}"
+        health = st.get("health")
+        health = health.get("status", "") if isinstance(health, dict) else health
+        suffix = {"": "", "starting": " (health: starting)"}.get(health or "", f" ({health})")
+        return f"Up {_ago(now - st.get('started_at', now))}{suffix}"
     if status == "paused":
         return f"Up {_ago(now - st.get('started_at', now))} (Paused)"
     if status == "restarting":
@@ -54,7 +59,7 @@ def summary(rec: dict[str, Any]) -> ContainerSummary:
         command=" ".join(cmd), created=rec["created"], status=st.get("status", "created"),
         exit_code=int(st.get("exit_code", 0)), started_at=float(st.get("started_at", 0)),
         finished_at=float(st.get("finished_at", 0)), labels=dict(cfg.get("Labels") or {}),
-        pid=int(st.get("pid", 0)))
+        pid=int(st.get("pid", 0)), health=_health_status(rec))
 
 
 def inspect(rec: dict[str, Any], cdir: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -78,6 +83,7 @@ def inspect(rec: dict[str, Any], cdir: str, spec: dict[str, Any]) -> dict[str, A
             "Error": st.get("error", ""),
             "StartedAt": _time(st.get("started_at", 0)),
             "FinishedAt": _time(st.get("finished_at", 0)),
+            **_health_json(rec),
         },
         "Image": rec["image_id"],
         "ResolvConfPath": f"{cdir}/resolv.conf",
@@ -92,7 +98,32 @@ def inspect(rec: dict[str, Any], cdir: str, spec: dict[str, Any]) -> dict[str, A
         "GraphDriver": {"Name": "overlay2", "Data": {
             "MergedDir": f"{cdir}/merged", "UpperDir": f"{cdir}/upper",
             "WorkDir": f"{cdir}/work"}},
-        "Mounts": [],
+        "Mounts": volume_view(rec.get("mounts") or []),
         "Config": {**cfg, "Env": cfg.get("Env")},
-        "NetworkSettings": {"Networks": {hc.get("NetworkMode", "none"): {}}},
+        "NetworkSettings": network_settings(rec),
     }
+
+
+def _health_status(rec: dict[str, Any]) -> str:
+    """starting/healthy/unhealthy while running with a health check, else ""."""
+    st = rec["state"]
+    if st.get("status") not in ("running", "paused") or not st.get("health"):
+        return ""
+    return str(st["health"].get("status", ""))
+
+
+def _health_json(rec: dict[str, Any]) -> dict[str, Any]:
+    """docker's ``State.Health``, present once a container with a health check ran."""
+    h = rec["state"].get("health")
+    if not h:
+        return {}
+    return {"Health": {"Status": h.get("status", ""), "FailingStreak": h.get("failing_streak", 0),
+                       "Log": [{"Start": _nano(e["start"]), "End": _nano(e["end"]),
+                                "ExitCode": e["exit_code"], "Output": e["output"]}
+                               for e in h.get("log") or []]}}
+
+
+def _nano(ts: float) -> str:
+    # RFC 3339 with nanoseconds, as Go marshals time.Time.
+    base = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts))
+    return f"{base}.{int(ts % 1 * 1e9):09d}Z"

@@ -31,9 +31,6 @@ _PAX_XATTR = "SCHILY.xattr."
 # lookups or fake whiteouts, so they only ever come from our own whiteout code.
 _REFUSED_XATTRS = ("trusted.overlay.", "user.overlay.")
 _CHUNK = 1 << 20
-# tarfile's stream reader re-slices its whole buffer on every header read, so a
-# big buffer costs a copy per member; 64 KiB keeps that small and data reads few.
-_TAR_BUFSIZE = 64 << 10
 _HOST_ERRNOS = frozenset(
     {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EMFILE, errno.ENFILE, errno.ENOMEM}
 )
@@ -57,12 +54,13 @@ def unpack_layer(stream: BinaryIO, dest: Path) -> UnpackStats:
         rootfd = os.open(dest, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as err:
         raise EngineError(f"cannot open snapshot directory {dest}: {err.strerror}") from err
-    reader, unpacker, entry = _HashingReader(stream), _Unpacker(rootfd), ""
+    reader = _TarSource(stream)
+    unpacker, entry = _Unpacker(rootfd, reader), ""
     try:
+        # "r:" rather than the stream mode "r|": see _TarSource.
         with tarfile.open(  # type: ignore[call-overload]
             fileobj=reader,
-            mode="r|",
-            bufsize=_TAR_BUFSIZE,
+            mode="r:",
             tarinfo=_StrictTarInfo,
             encoding="utf-8",
             errors="surrogateescape",
@@ -73,8 +71,7 @@ def unpack_layer(stream: BinaryIO, dest: Path) -> UnpackStats:
                 unpacker.apply(tar, member)
         entry = "<directory metadata>"
         unpacker.finish()
-        while reader.read(_CHUNK):  # the padding and trailer tarfile left unread
-            pass
+        reader.drain()  # the padding and trailer tarfile left unread
     except _StreamError as err:
         cause = err.__cause__
         if isinstance(cause, OSError) and cause.errno in _HOST_ERRNOS:
@@ -97,20 +94,80 @@ class _StreamError(Exception):
     """Wraps any failure to read the stream, so it is never blamed on an entry."""
 
 
-class _HashingReader:
-    """Hashes every byte read, since the diff_id covers padding and the trailer too."""
+class _TarSource:
+    """The layer's bytes for tarfile: read forward only, hashed as they come in.
+
+    tarfile's stream mode joins and re-slices its buffer on every read, so each
+    byte of file data was copied three or four times on its way to the disk. Given
+    this file object, which seeks forward by reading, mode ``r:`` parses headers
+    just the same (it never seeks back), and file data goes from the decompressor's
+    chunks to ``os.write`` without a copy (:meth:`write_to`). The hash covers every
+    byte, since the diff_id covers padding and the trailer too.
+    """
 
     def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
+        self._read = getattr(raw, "read1", None) or raw.read
         self.hash = hashlib.sha256()
+        self._chunk = b""
+        self._off = 0
+        self._pos = 0
 
-    def read(self, size: int = -1) -> bytes:
+    def _more(self) -> bool:
         try:
-            data = self._raw.read(size)
+            data = self._read(_CHUNK)
         except Exception as err:
             raise _StreamError() from err
+        if not data:
+            return False
         self.hash.update(data)
-        return data
+        self._chunk, self._off = data, 0
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        parts: list[bytes] = []
+        left = size if size >= 0 else 1 << 62
+        while left:
+            if self._off >= len(self._chunk) and not self._more():
+                break
+            end = min(len(self._chunk), self._off + left)
+            parts.append(self._chunk[self._off : end])
+            left -= end - self._off
+            self._pos += end - self._off
+            self._off = end
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, pos: int, whence: int = os.SEEK_SET) -> int:
+        if whence != os.SEEK_SET or pos < self._pos:
+            raise tarfile.StreamError("seeking backwards is not allowed")
+        left = pos - self._pos
+        while left and (self._off < len(self._chunk) or self._more()):
+            n = min(left, len(self._chunk) - self._off)
+            self._off += n
+            self._pos += n
+            left -= n
+        return self._pos
+
+    def write_to(self, fd: int, size: int) -> int:
+        """Copy the next ``size`` bytes to ``fd``; fewer only if the stream ends."""
+        left = size
+        while left and (self._off < len(self._chunk) or self._more()):
+            n = min(left, len(self._chunk) - self._off)
+            view = memoryview(self._chunk)[self._off : self._off + n]
+            done = os.write(fd, view)
+            while done < n:  # short writes happen on signals and near-full disks
+                done += os.write(fd, view[done:])
+            self._off += n
+            self._pos += n
+            left -= n
+        return size - left
+
+    def drain(self) -> None:
+        while self._more():
+            self._pos += len(self._chunk)
+            self._off = len(self._chunk)
 
 
 class _StrictTarInfo(tarfile.TarInfo):
@@ -128,8 +185,9 @@ class _StrictTarInfo(tarfile.TarInfo):
 class _Unpacker:
     """Per-layer state: the root, deferred directory metadata, counters."""
 
-    def __init__(self, rootfd: int) -> None:
+    def __init__(self, rootfd: int, src: _TarSource) -> None:
         self.root = _paths.RootDir(rootfd)
+        self.src = src
         self.size = self.entries = 0
         self._buf = memoryview(bytearray(_CHUNK))
         # Directory mode and mtime are set last: creating children changes the
@@ -176,16 +234,13 @@ class _Unpacker:
     def _file(self, tar: tarfile.TarFile, m: tarfile.TarInfo, parts: tuple[str, ...]) -> None:
         _, fd = self.root.make(parts, lambda p, b: os.open(b, _NEW_FILE, 0o600, dir_fd=p))
         try:
-            src, buf, left = tar.extractfile(m), self._buf, m.size
-            assert isinstance(src, io.BufferedReader)  # tarfile.ExFileObject
-            while left:
-                n = src.readinto(buf[: min(left, _CHUNK)])
-                if not n:
+            if m.sparse is None:
+                if self.src.tell() != m.offset_data:
+                    self.src.seek(m.offset_data)
+                if self.src.write_to(fd, m.size) != m.size:
                     raise InvalidLayer(m.name, "file data is truncated")
-                done = os.write(fd, buf[:n])
-                while done < n:  # short writes happen on signals and near-full disks
-                    done += os.write(fd, buf[done:n])
-                left -= n
+            else:
+                self._sparse(tar, m, fd)
             # Data first (writes clear setuid and file capabilities), chown before
             # chmod (chown clears setuid), xattrs after chown (it drops capabilities).
             os.fchown(fd, m.uid, m.gid)
@@ -195,6 +250,19 @@ class _Unpacker:
         finally:
             os.close(fd)
         self.size += m.size
+
+    def _sparse(self, tar: tarfile.TarFile, m: tarfile.TarInfo, fd: int) -> None:
+        """GNU sparse files: tarfile expands the holes (seeking forward only)."""
+        src, buf, left = tar.extractfile(m), self._buf, m.size
+        assert isinstance(src, io.BufferedReader)  # tarfile.ExFileObject
+        while left:
+            n = src.readinto(buf[: min(left, _CHUNK)])
+            if not n:
+                raise InvalidLayer(m.name, "file data is truncated")
+            done = os.write(fd, buf[:n])
+            while done < n:  # short writes happen on signals and near-full disks
+                done += os.write(fd, buf[done:n])
+            left -= n
 
     def _dir(self, m: tarfile.TarInfo, parts: tuple[str, ...]) -> None:
         parent, base = self.root.parent(parts[:-1]), parts[-1]

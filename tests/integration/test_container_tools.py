@@ -104,26 +104,41 @@ def test_exec_tty_and_detach(ctr: tuple[Any, str], root: Path) -> None:
     if pid == 0:
         os.chdir(REPO)
         os.execv(PYDOCK[0], [*PYDOCK, "--root", str(root), "exec", "-it", "c1", "sh"])
+    status = None
     try:
+        buf = _read_until(fd, b"# ")  # the shell's prompt
         os.write(fd, b"tty; exit 5\r")
-        buf, end = b"", time.time() + 20
-        while time.time() < end:
-            if select.select([fd], [], [], 0.5)[0]:
-                try:
-                    chunk = os.read(fd, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                buf += chunk
-        _, status = os.waitpid(pid, 0)
+        buf += _read_until(fd, None)
+        for _ in range(100):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.1)
     finally:
         os.close(fd)
+        if status is None or not done:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
     assert re.search(rb"/dev/pts/\d+", buf), buf
     assert os.waitstatus_to_exitcode(status) == 5
     r = pydock(root, "exec", "-d", "c1", "sleep", "321")
     assert r.returncode == 0 and r.stdout == ""
     assert "sleep 321" in pydock(root, "top", "c1").stdout
+
+
+def _read_until(fd: int, needle: bytes | None, timeout: float = 20) -> bytes:
+    """Read the pty until ``needle`` (or EOF when None) appears; never hangs."""
+    buf, end = b"", time.time() + timeout
+    while time.time() < end and (needle is None or needle not in buf):
+        if select.select([fd], [], [], 0.5)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the CLI exited and the pty closed
+                break
+            if not chunk:
+                break
+            buf += chunk
+    return buf
 
 
 def test_top_formats(ctr: tuple[Any, str], root: Path) -> None:
@@ -147,24 +162,26 @@ def test_diff(ctr: tuple[Any, str], root: Path) -> None:
 
 def test_cp_both_ways(ctr: tuple[Any, str], root: Path, tmp_path: Path) -> None:
     engine, cid = ctr
-    os.chdir(tmp_path)
-    assert pydock(root, "cp", "c1:/etc/hostname", "./x").returncode == 0
-    assert Path("x").read_text() == cid[:12] + "\n"
-    assert pydock(root, "cp", "c1:/etc", "./out").returncode == 0
-    assert Path("out/passwd").read_text().startswith("root:")
-    Path("into").mkdir()
-    assert pydock(root, "cp", "c1:/etc/.", "./into").returncode == 0
-    assert Path("into/group").exists() and not Path("into/etc").exists()
+    t = str(tmp_path)
+    assert pydock(root, "cp", "c1:/etc/hostname", f"{t}/x").returncode == 0
+    assert (tmp_path / "x").read_text() == cid[:12] + "\n"  # the bind-mounted file's content
+    assert pydock(root, "cp", "c1:/etc", f"{t}/out").returncode == 0
+    assert (tmp_path / "out/passwd").read_text().startswith("root:")
+    (tmp_path / "into").mkdir()
+    assert pydock(root, "cp", "c1:/etc/.", f"{t}/into").returncode == 0
+    assert (tmp_path / "into/group").exists() and not (tmp_path / "into/etc").exists()
+    assert pydock(root, "cp", "c1:/etc", f"{t}/into").returncode == 0
+    assert (tmp_path / "into/etc/group").exists()  # a directory goes into a directory
     buf = io.BytesIO()
     engine.containers_copy_from("c1", "/etc/passwd", buf)
     assert tarfile.open(fileobj=io.BytesIO(buf.getvalue())).getnames() == ["passwd"]
     (tmp_path / "d/sub").mkdir(parents=True)
     (tmp_path / "d/sub/f").write_text("data")
     os.chown(tmp_path / "d/sub/f", 1234, 1234)
-    assert pydock(root, "cp", "./d", "c1:/tmp/").returncode == 0
+    assert pydock(root, "cp", f"{t}/d", "c1:/tmp/").returncode == 0
     assert ex(engine, "cat", "/tmp/d/sub/f") == (0, "data")
     assert ex(engine, "ls", "-n", "/tmp/d/sub/f")[1].split()[2:4] == ["0", "0"]
-    assert pydock(root, "cp", "-a", "./d/sub/f", "c1:/tmp/kept").returncode == 0
+    assert pydock(root, "cp", "-a", f"{t}/d/sub/f", "c1:/tmp/kept").returncode == 0
     assert ex(engine, "ls", "-n", "/tmp/kept")[1].split()[2:4] == ["1234", "1234"]
     tar_in = io.BytesIO()
     with tarfile.open(fileobj=tar_in, mode="w") as tf:
@@ -174,7 +191,7 @@ def test_cp_both_ways(ctr: tuple[Any, str], root: Path, tmp_path: Path) -> None:
     r = pydock(root, "cp", "-", "c1:/tmp", input=tar_in.getvalue())
     assert r.returncode == 0, r.stderr
     assert ex(engine, "cat", "/tmp/fromtar.txt") == (0, "tar")
-    assert "Could not find" in pydock(root, "cp", "c1:/nope", "./n").stderr
+    assert "Could not find" in pydock(root, "cp", "c1:/nope", f"{t}/n").stderr
 
 
 def test_cp_never_follows_symlinks_out(ctr: tuple[Any, str], root: Path, tmp_path: Path) -> None:

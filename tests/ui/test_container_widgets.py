@@ -9,11 +9,12 @@ from textual.app import App, ComposeResult
 
 from engine.runtime.logs_read import LogEntry, format_entry
 from engine.runtime.views import status_text as engine_status_text
-from engine.types import ContainerSummary
+from engine.types import ContainerSummary, StatsSample
 from tests.ui.conftest import FROZEN_NOW
-from widgets import ContainerTable, JsonTree, LogLine, LogView, ProcessTable
+from widgets import ContainerTable, JsonTree, LogLine, LogView, ProcessTable, StatsView
 from widgets.container_table import status_text, usage_bar
 from widgets.log_view import chop, clean, timestamp
+from widgets.stats_view import binary_size, rates
 
 SIZE = (120, 36)
 
@@ -153,3 +154,26 @@ async def test_process_table_updates_by_pid() -> None:
         table.update_processes(titles, [["root", "11", "sleep 1"], ["root", "12", "top"]])
         assert table.pids == ["11", "12"]
         assert str(table.get_row("11")[2]) == "sleep 1"
+
+
+def sample(t: float, *, cpu: float = 10.0, rx: int = 0, read: int = 0) -> StatsSample:
+    return StatsSample(id="a" * 64, name="a", read=t, cpu_percent=cpu, mem_usage=2 * 1024**2,
+                       mem_limit=1024**3, mem_percent=0.2, net_rx=rx, net_tx=0,
+                       block_read=read, block_write=0, pids=3)
+
+
+async def test_stats_view_shows_values_rates_and_a_note() -> None:
+    view = StatsView()
+    app = One(view)
+    async with app.run_test(size=SIZE) as pilot:
+        view.show_note("web is exited: no stats.")
+        await pilot.pause()
+        assert str(view.query_one("#stats-note").render()) == "web is exited: no stats."
+        samples = [sample(100.0), sample(102.0, cpu=50.0, rx=4000, read=2000)]
+        view.show_samples("web", samples, 2.0)
+        await pilot.pause()
+        assert str(view.query_one("#cpu-value").render()) == "50.00%"
+        assert str(view.query_one("#mem-value").render()) == "2MiB / 1GiB (0.20%)"
+        assert str(view.query_one("#net-value").render()) == "4kB / 0B  (2kB/s)"
+        assert rates(samples, "block") == [1000.0]
+    assert binary_size(2_048_000) == "1.953MiB"  # as `pydock stats` prints it

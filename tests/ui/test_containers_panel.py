@@ -111,6 +111,14 @@ def cells(table: DataTable[Any]) -> list[list[str]]:
     return [[str(c) for c in table.get_row(r.key)] for r in table.ordered_rows]
 
 
+def first_hit(app: PydockApp) -> str:
+    """The palette's top hit so far ("" while it is still searching)."""
+    hits = app.screen.query(CommandList)
+    if not hits or not hits.first().option_count:
+        return ""
+    return str(hits.first().get_option_at_index(0).prompt)
+
+
 def notices(app: PydockApp) -> list[str]:
     return [f"{n.title}: {n.message}" for n in app._notifications]
 
@@ -118,7 +126,7 @@ def notices(app: PydockApp) -> list[str]:
 # -- list ------------------------------------------------------------------------------
 async def test_table_lists_containers_with_their_state(engine: Engine, make: Make) -> None:
     web = make("web", start=True)
-    make("db")
+    db = make("db")
     app = app_for(engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -126,8 +134,12 @@ async def test_table_lists_containers_with_their_state(engine: Engine, make: Mak
         table = panel(app).table
         cells = [str(c) for c in table.get_row(web)]
         assert web[:12] in cells and "busybox:local" in cells and "running" in cells
-        assert any(c.startswith("Up ") for c in cells) and cells.count("–") == 2  # no stats
-        assert panel(app).sub_title.startswith("Containers (2)")
+        assert any(c.startswith("Up ") for c in cells)
+        # Measured by containers_stats: a CPU and a MEM bar for the running one...
+        assert [c for c in cells if c.endswith("%")] and all(c != "–" for c in cells)
+        # ...and a dash, not a zero, for the one that is not running.
+        assert [str(c) for c in table.get_row(db)][-2:] == ["–", "–"]
+        assert str(panel(app).sub_title).startswith("Containers (2)")
 
 
 async def test_empty_root_explains_how_to_start(engine: Engine) -> None:
@@ -192,7 +204,10 @@ async def test_s_stops_a_running_container(engine: Engine, make: Make) -> None:
         await until(pilot, lambda: rows(app) == [("web", "running")])
 
 
-async def test_marked_rows_act_together_and_report_each(engine: Engine, make: Make) -> None:
+async def test_marked_rows_act_together_and_report_each(
+        engine: Engine, make: Make, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No timed refresh: the list must still show "c" after it is removed behind our back.
+    monkeypatch.setattr(ContainersScreen, "REFRESH_SECONDS", 600)
     a = make("a", start=True)
     make("b", start=True)
     gone = make("c", start=True)
@@ -258,8 +273,12 @@ async def test_e_finds_a_shell_and_hands_over_the_terminal(
         engine: Engine, make: Make, monkeypatch: pytest.MonkeyPatch) -> None:
     web = make("web", start=True)
     ran: list[list[str]] = []
-    monkeypatch.setattr(ContainersScreen, "run_interactive",
-                        lambda self, argv: ran.append(argv) or 0)
+
+    def run_interactive(self: ContainersScreen, argv: list[str]) -> int:
+        ran.append(argv)  # App.suspend() cannot work under run_test
+        return 0
+
+    monkeypatch.setattr(ContainersScreen, "run_interactive", run_interactive)
     app = app_for(engine)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -317,8 +336,11 @@ async def test_inspect_env_mounts_top_and_stats_tabs(engine: Engine, make: Make)
         screen.query_one(TabbedContent).active = "top"
         top = screen.query_one(ProcessTable)
         await until(pilot, lambda: any("sleep 1000" in " ".join(r) for r in cells(top)))
-        stats = str(screen.query_one("#stats-note").render())
-        assert "Stats arrive with the resources issue" in stats
+        screen.query_one(TabbedContent).active = "stats"
+        note = screen.query_one("#stats-note")
+        await until(pilot, lambda: "samples every" in str(note.render()))
+        assert str(screen.query_one("#cpu-value").render()).endswith("%")
+        assert "(" in str(screen.query_one("#mem-value").render())  # usage / limit (pct)
 
 
 async def test_palette_finds_containers_and_images(engine: Engine, make: Make) -> None:
@@ -344,17 +366,16 @@ async def test_palette_finds_containers_and_images(engine: Engine, make: Make) -
         await pilot.press("escape")
         # The palette acts on that one container even while another is marked.
         await pilot.press("ctrl+p", *"stop web")
-        await until(pilot, lambda: "stop web" in str(
-            app.screen.query_one(CommandList).get_option_at_index(0).prompt))
+        await until(pilot, lambda: "stop web" in first_hit(app))
         await pilot.press("enter")
         await until(pilot, lambda: state_of(engine, web) == "exited")
         assert state_of(engine, db) == "running" and panel(app).table.marked == {db}
         await pilot.press("ctrl+p", *"logs db")
-        await until(pilot, lambda: "logs db" in str(
-            app.screen.query_one(CommandList).get_option_at_index(0).prompt))
+        await until(pilot, lambda: "logs db" in first_hit(app))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.focused, LogView))
-        assert panel(app).detail is not None and panel(app).detail.name == "db"
+        detail = panel(app).detail
+        assert detail is not None and detail.name == "db"
 
 
 # -- snapshots -----------------------------------------------------------------------------

@@ -249,6 +249,60 @@ def test_missing_log_reads_as_empty(tmp_path: Path) -> None:
     assert list(follow_logs(tmp_path / "ctr.log", stop=lambda: True)) == []
 
 
+@pytest.mark.parametrize("compress", [False, True])
+def test_reads_racing_rotations_see_one_unbroken_run(tmp_path: Path, compress: bool) -> None:
+    p = tmp_path / "ctr.log"
+    w = LogWriter(p, LogOptions(max_size=1500, max_file=1000, compress=compress))
+    done = threading.Event()
+
+    def produce() -> None:
+        for i in range(1500):
+            w.write("stdout", f"{i}\n".encode())
+            if i % 50 == 0:
+                time.sleep(0.001)
+        w.close()
+        done.set()
+
+    t = threading.Thread(target=produce)
+    t.start()
+    reads = 0
+    while not done.is_set() or reads < 3:
+        for nums in ([int(d) for d in datas(p)], [int(d) for d in datas(p, tail=60)]):
+            assert nums == list(range(nums[0], nums[0] + len(nums))) if nums else True
+        reads += 1
+    t.join()
+    assert [int(d) for d in datas(p)] == list(range(1500))
+
+
+def test_damaged_gzip_rotation_reads_as_empty(tmp_path: Path) -> None:
+    p = tmp_path / "ctr.log"
+    with LogWriter(p, LogOptions(max_size=300, max_file=5, compress=True), clock=fixed()) as w:
+        for line in lines(12):
+            w.write("stdout", line)
+    names = _rotated_names(p)
+    assert "ctr.log.2.gz" in names
+    (tmp_path / "ctr.log.2.gz").write_bytes(b"\x1f\x8b not really gzip")
+    got = datas(p)
+    assert got and got == [x for x in lines(12) if x in got]
+    assert datas(p, tail=3) == lines(12)[-3:]
+
+
+def test_follow_waits_for_a_half_written_line(tmp_path: Path) -> None:
+    p = tmp_path / "ctr.log"
+    with LogWriter(p, clock=fixed()) as w:
+        w.write("stdout", b"one\n")
+    line = b'{"log":"two\\n","stream":"stdout","time":"2026-11-27T21:13:33Z"}\n'
+    with open(p, "ab") as f:
+        f.write(line[:20])  # a writer caught mid-write
+    stopped = False
+    gen = follow_logs(p, stop=lambda: stopped, poll=0.01)
+    assert next(gen).data == b"one\n"
+    with open(p, "ab") as f:
+        f.write(line[20:])
+    stopped = True
+    assert [e.data for e in gen] == [b"two\n"]
+
+
 class _Counting(io.FileIO):
     total = 0
 
@@ -334,10 +388,11 @@ def test_follow_rewinds_after_truncation(tmp_path: Path) -> None:
     w.close()
 
 
-def test_follow_while_a_thread_writes_and_rotates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compress", [False, True])
+def test_follow_while_a_thread_writes_and_rotates(tmp_path: Path, compress: bool) -> None:
     p = tmp_path / "ctr.log"
     want = lines(600)
-    w = LogWriter(p, LogOptions(max_size=2000, max_file=1000))
+    w = LogWriter(p, LogOptions(max_size=2000, max_file=1000, compress=compress))
     done = threading.Event()
 
     def produce() -> None:

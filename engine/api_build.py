@@ -1,0 +1,54 @@
+"""The build half of the facade: ``images_build`` and ``builder_prune``.
+
+Mixed into :class:`engine.api.Engine`. ``images_build`` returns an iterator of
+:class:`engine.types_build.BuildEvent`; the last one has ``kind == "image"``
+and the image ID. Errors (a bad Dockerfile, a failed step) are raised from the
+iterator as :class:`engine.errors.EngineError`: ``DockerfileError`` or
+``engine.build.failure.BuildFailed``, both naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, BinaryIO
+
+from .types_build import BuilderPruneReport, BuildEvent, BuildOptions
+
+if TYPE_CHECKING:
+    from .config import EngineConfig
+    from .events import EventLog
+    from .images.store import ImageStore
+
+BuildContext = str | os.PathLike[str] | BinaryIO | None
+
+
+class BuildMixin:
+    config: EngineConfig
+    images: ImageStore
+    events: EventLog
+
+    def images_build(self, context: BuildContext, opts: BuildOptions | None = None
+                     ) -> Iterator[BuildEvent]:
+        """Build ``context`` (a directory, a tar stream, or ``None`` with
+        ``opts.dockerfile_text``) and stream the progress."""
+        from .build.session import run_build
+
+        return run_build(self, context, opts or BuildOptions())  # type: ignore[arg-type]
+
+    def builder_prune(self) -> BuilderPruneReport:
+        """Drop every build cache entry and cache mount; collect the layers they kept."""
+        from .build.cache import BuildCache, dir_size
+        from .images import remove
+        from .snapshots.store import remove_tree
+
+        cache = BuildCache(self.config.root, self.config.locks_dir)
+        count, trash = cache.clear()
+        freed = 0
+        for path in trash:
+            freed += dir_size(path)
+            remove_tree(path)
+        _, collected = remove.collect(self.images)
+        report = BuilderPruneReport(count, len(trash), freed + collected)
+        self.events.emit("builder", "prune", "", {"reclaimed": str(report.space_reclaimed)})
+        return report

@@ -1,0 +1,321 @@
+"""The build of one Dockerfile: stages on demand, instruction by instruction.
+
+Only the target stage and the stages it needs (its base, ``COPY --from``,
+``RUN --mount=…,from=``) are built, each at most once; with ``parallel`` the
+stages the target will need are started ahead in a thread pool, so
+independent ones build at the same time. ARG scoping is Docker's: ARGs before
+the first FROM (plus BuildKit's automatic platform ARGs) are visible to FROM
+lines and to a bare ``ARG NAME`` inside a stage; ``--build-arg`` overrides
+defaults; proxy variables need no ARG line.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..errors import DockerfileError, EngineError, InvalidArgument
+from ..images.model import split_platform
+from . import ast, state
+from .cache import BuildCache, CacheResult
+from .context import Tree
+from .dispatch import FILE_STEPS, dispatch
+from .expand import expand_instruction, expand_word
+from .failure import BuildFailed
+from .layers import usable
+from .parser import parse_dockerfile
+from .progress import Progress
+from .runstep import Cancelled
+from .state import PROXY_ARGS, StageState
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..config import EngineConfig
+    from ..images.store import ImageRecord, ImageStore
+    from ..runtime.lifecycle import Lifecycle
+    from ..runtime.state import ContainerStore
+    from ..types_build import BuildOptions
+
+
+class Builder:
+    def __init__(self, *, cfg: EngineConfig, images: ImageStore, containers: ContainerStore,
+                 lifecycle: Lifecycle, opts: BuildOptions, dockerfile: ast.Dockerfile,
+                 context: Tree, progress: Progress, cancel: threading.Event, work: Path,
+                 resolve_image: Callable[[str], ImageRecord]) -> None:
+        self.cfg, self.images, self.containers, self.lifecycle = cfg, images, containers, \
+            lifecycle
+        self.cache = BuildCache(cfg.root, cfg.locks_dir)
+        self.opts, self.df, self.context, self.progress = opts, dockerfile, context, progress
+        self.cancel, self.work, self.resolve_image = cancel, work, resolve_image
+        self.filename = os.path.basename(dockerfile.filename) or "Dockerfile"
+        self.escape = dockerfile.escape
+        self.build_id = work.name
+        self.build_args = {k: v for k, v in opts.build_args if v is not None}
+        self.proxies = {k: v for k, v in self.build_args.items() if k in PROXY_ARGS}
+        self.consumed: set[str] = set(self.proxies)
+        self.global_args = self._global_args()
+        self._stages: dict[int, Future[StageState]] = {}
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._waits: dict[int, int] = {}  # stage index → the stage it waits for
+        self._threads: list[threading.Thread] = []
+        self._failure: BaseException | None = None
+        self._steps = 0
+
+    # -- arguments -------------------------------------------------------------
+    def _global_args(self) -> dict[str, str]:
+        os_, arch, variant = split_platform(self.cfg.default_platform)
+        target = self.opts.platform or self.cfg.default_platform
+        t_os, t_arch, t_variant = split_platform(target)
+        auto = {"BUILDPLATFORM": f"{os_}/{arch}", "BUILDOS": os_, "BUILDARCH": arch,
+                "BUILDVARIANT": variant, "TARGETPLATFORM": target, "TARGETOS": t_os,
+                "TARGETARCH": t_arch, "TARGETVARIANT": t_variant}
+        values: dict[str, str] = dict(auto)
+        for arg in self.df.args_before_from:
+            expanded = expand_instruction(arg, values, escape=self.escape,
+                                          filename=self.filename).instruction
+            assert isinstance(expanded, ast.Arg)
+            for spec in expanded.args:
+                self.consumed.add(spec.name)
+                if spec.name in self.build_args:
+                    values[spec.name] = self.build_args[spec.name]
+                elif spec.default is not None:
+                    values[spec.name] = spec.default
+        return values
+
+    def unused_args(self) -> list[str]:
+        return sorted(set(self.build_args) - self.consumed)
+
+    # -- stages ----------------------------------------------------------------
+    def target(self) -> ast.Stage:
+        if self.opts.target:
+            stage = self.df.stage(self.opts.target)
+            if stage is None or stage.name is None and not self.opts.target.isdigit():
+                raise InvalidArgument(f"target stage {self.opts.target!r} could not be found")
+            return stage
+        return self.df.stages[-1]
+
+    def run(self) -> StageState:
+        target = self.target()
+        try:
+            if self.opts.parallel and len(self.df.stages) > 1:
+                for dep in self._needed(target):
+                    self._start(dep, background=True)
+            return self.stage(target)
+        except Cancelled:
+            raise self._failure or Cancelled("the build was cancelled") from None
+        finally:
+            self.cancel.set() if self._failure is not None else None
+            for t in list(self._threads):
+                t.join()
+
+    def _needed(self, target: ast.Stage) -> list[ast.Stage]:
+        """Stages ``target`` depends on, best effort (refs expanded with global ARGs)."""
+        out: list[ast.Stage] = []
+        todo = [target]
+        while todo:
+            stage = todo.pop()
+            for ref in self._refs(stage):
+                dep = self._stage_ref(ref, stage.index, for_from=False)
+                if dep is not None and dep not in out and dep is not target:
+                    out.append(dep)
+                    todo.append(dep)
+        return out
+
+    def _refs(self, stage: ast.Stage) -> list[str]:
+        refs = [stage.base]
+        for instr in stage.instructions:
+            if isinstance(instr, ast.Copy) and instr.flag("from"):
+                refs.append(str(instr.flag("from")))
+            if isinstance(instr, ast.Run):
+                refs += [f.split("=", 1)[1] for m in instr.mounts for f in m.split(",")
+                         if f.strip().startswith("from=")]
+        try:
+            return [expand_word(r, self.global_args, self.escape) for r in refs]
+        except EngineError:
+            return []
+
+    def _stage_ref(self, ref: str, before: int, *, for_from: bool) -> ast.Stage | None:
+        if for_from and ref.isdigit():
+            return None  # FROM 0 is an image name, only --from accepts an index
+        stage = self.df.stage(ref)
+        if stage is None or (for_from and stage.index >= before):
+            return None
+        return stage
+
+    def _start(self, stage: ast.Stage, *, background: bool) -> Future[StageState]:
+        """The stage's future; a new one is built in a thread or right here."""
+        with self._lock:
+            fut = self._stages.get(stage.index)
+            if fut is not None:
+                return fut
+            fut = Future()
+            fut.set_running_or_notify_cancel()
+            self._stages[stage.index] = fut
+        if background:
+            t = threading.Thread(target=self._run_stage, args=(stage, fut), daemon=True,
+                                 name=f"pydock-build-{stage.index}")
+            self._threads.append(t)
+            t.start()
+        else:
+            self._run_stage(stage, fut)
+        return fut
+
+    def _run_stage(self, stage: ast.Stage, fut: Future[StageState]) -> None:
+        self._local.stage = stage.index
+        try:
+            fut.set_result(self._build(stage))
+        except BaseException as err:
+            if not isinstance(err, Cancelled) and self._failure is None:
+                self._failure = err  # the first real failure stops the sibling stages
+                self.cancel.set()
+            fut.set_exception(err)
+
+    def stage(self, stage: ast.Stage) -> StageState:
+        mine = getattr(self._local, "stage", None)
+        with self._lock:
+            if mine is not None:
+                self._waits[mine] = stage.index
+                seen, cur = {mine}, stage.index
+                while cur in self._waits:
+                    if cur in seen:
+                        raise InvalidArgument(f"circular dependency detected on stage "
+                                              f"{stage.name or stage.index}")
+                    seen.add(cur)
+                    cur = self._waits[cur]
+                if cur in seen:
+                    raise InvalidArgument(f"circular dependency detected on stage "
+                                          f"{stage.name or stage.index}")
+        try:
+            return self._start(stage, background=False).result()
+        finally:
+            if mine is not None:
+                with self._lock:
+                    self._waits.pop(mine, None)
+
+    def source_chain(self, ref: str) -> tuple[list[str], str, str]:
+        """``--from=ref``: (chain, cache identity, label) of a stage or an image."""
+        stage = self._stage_ref(ref, len(self.df.stages), for_from=False)
+        if stage is not None:
+            st = self.stage(stage)
+            return list(st.chain), f"stage:{st.top}", f"stage {stage.name or stage.index}"
+        image = self.resolve_image(ref)
+        return image.chain_ids, f"image:{image.id}", f"image {ref}"
+
+    def cached(self, key: str) -> CacheResult | None:
+        if self.opts.no_cache:
+            return None
+        hit = self.cache.lookup(key)
+        if hit is None:
+            return None
+        if not usable(self.images, hit):
+            self.cache.forget(key)
+            return None
+        return hit
+
+    def step_dir(self) -> Path:
+        with self._lock:
+            self._steps += 1
+            d = self.work / f"step-{self._steps}"
+        d.mkdir(parents=True)
+        return d
+
+    # -- one stage -------------------------------------------------------------
+    def _build(self, stage: ast.Stage) -> StageState:
+        multi = len(self.df.stages) > 1
+        st = StageState(stage, label=(stage.name or f"stage-{stage.index}") if multi else "")
+        frm = expand_instruction(stage.from_, self.global_args, escape=self.escape,
+                                 filename=self.filename).instruction
+        assert isinstance(frm, ast.From)
+        from_image = self._from(st, frm)
+        triggers = self._triggers(st, frm)
+        st.total = int(from_image) + sum(isinstance(i, FILE_STEPS)
+                                         for i in [*stage.instructions, *triggers])
+        if from_image:
+            st.done = 1
+            where = f"{st.label} 1/{st.total}" if st.label else f"1/{st.total}"
+            self.progress.vertex(f"[{where}] FROM {self._shown(frm.image)}", stage=st.label,
+                                 line=frm.line).done()
+        for instr in triggers:
+            self._dispatch(st, instr, "ONBUILD ")
+        for instr in stage.instructions:
+            self._dispatch(st, instr)
+        return st
+
+    def _shown(self, ref: str) -> str:
+        from ..reference import parse
+
+        try:
+            return str(parse(ref, default_registry=self.cfg.default_registry))
+        except EngineError:
+            return ref
+
+    def _from(self, st: StageState, frm: ast.From) -> bool:
+        """Start the stage from scratch, a stage or an image; True for an image."""
+        ref = frm.image
+        if ref.lower() == "scratch":
+            os_, arch, _ = split_platform(frm.platform or self.opts.platform
+                                          or self.cfg.default_platform)
+            state.scratch(st, arch, os_)
+            return False
+        base = self._stage_ref(ref, st.stage.index, for_from=True)
+        if base is not None:
+            parent = self.stage(base)
+            st.config = copy.deepcopy(parent.config)
+            st.history = list(parent.history)
+            st.platform = dict(parent.platform)
+            st.diff_ids, st.chain, st.layers = list(parent.diff_ids), list(parent.chain), \
+                list(parent.layers)
+            st.created, st.author = parent.created, parent.author
+            return False
+        try:
+            image = self.resolve_image(ref)
+        except EngineError as err:
+            raise BuildFailed(self.filename, frm.line, frm.original, str(err)) from err
+        state.from_image(st, image.config)
+        st.chain = image.chain_ids
+        st.layers = [dict(layer) for layer in image.manifest.get("layers") or []]
+        st.created = image.created
+        want = frm.platform or self.opts.platform
+        have = [st.platform.get("os"), st.platform.get("architecture")]
+        if want and want.split("/")[:2] != have:
+            self.progress.warning(f"FROM {ref}: the image is {have[0]}/{have[1]}, not {want}")
+        return True
+
+    def _triggers(self, st: StageState, frm: ast.From) -> list[ast.Instruction]:
+        out: list[ast.Instruction] = []
+        for expr in st.config.pop("OnBuild", None) or []:
+            try:
+                parsed = parse_dockerfile(f"FROM scratch\n{expr}\n", filename=self.filename)
+            except DockerfileError as err:
+                raise BuildFailed(self.filename, frm.line, frm.original,
+                                  f"ONBUILD trigger {expr!r}: {err.reason}") from err
+            for instr in parsed.stages[0].instructions:
+                out.append(_relined(instr, frm))
+        return out
+
+    def _dispatch(self, st: StageState, instr: ast.Instruction, prefix: str = "") -> None:
+        if self.cancel.is_set():
+            raise Cancelled("the build was cancelled")
+        try:
+            dispatch(self, st, instr, prefix)
+        except (BuildFailed, DockerfileError, Cancelled):
+            raise
+        except EngineError as err:
+            raise BuildFailed(self.filename, instr.line, instr.original, str(err)) from err
+        except OSError as err:
+            where = f" ({err.filename})" if err.filename else ""
+            raise BuildFailed(self.filename, instr.line, instr.original,
+                              f"{err.strerror or err}{where}") from err
+
+
+def _relined(instr: ast.Instruction, frm: ast.From) -> Any:
+    """A trigger reports the FROM line that pulled it in."""
+    import dataclasses
+
+    return dataclasses.replace(instr, line=frm.line, end_line=frm.end_line)

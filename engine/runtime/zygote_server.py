@@ -1,0 +1,223 @@
+"""The monitor zygote of one engine root: imports once, forks a monitor per request.
+
+``python -m engine.runtime.zygote_server ROOT --ready-fd N [room]`` (started by
+:func:`.zygote.start`). Detached (its own session, SIGHUP ignored, cwd ``/``),
+single-threaded, and it holds no lock: a forked monitor inherits nothing but
+its ready fd. It exits
+
+- after ``PYDOCK_ZYGOTE_IDLE`` seconds (default 300) without a request,
+- at once when its root directory is removed or renamed (inotify), or on the
+  next tick when the root or its socket are no longer the ones it started with,
+- when a request comes from other code, or one of its own modules changed on
+  disk (it answers "stale"; the front end starts a fresh zygote).
+
+Monitors are forked directly (SIGCHLD is ignored, so the kernel reaps them);
+each child restores SIGCHLD, takes the requester's environment, directory and
+umask, names itself like a subprocess monitor in ``ps`` and runs
+:func:`.monitor.detached` — never returning into this loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import re
+import select
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..sys import libc
+from . import attach, monitor, seccomp_cache
+from . import removal as _removal  # noqa: F401 - preloaded: every --rm monitor uses it
+from .zygote import SOCKET, identity
+
+TICK = 2.0
+IDLE_ENV = "PYDOCK_ZYGOTE_IDLE"
+_CID = re.compile(r"[0-9a-f]{64}")
+
+
+def _module_stamps() -> dict[str, tuple[int, int, int]]:
+    """(mtime, size, inode) of every engine module this process has loaded."""
+    engine_dir = identity()["engine"] + os.sep
+    out = {}
+    for mod in list(sys.modules.values()):
+        path = getattr(mod, "__file__", None)
+        if path and path.startswith(engine_dir):
+            with contextlib.suppress(OSError):
+                st = os.stat(path)
+                out[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
+    return out
+
+
+class Zygote:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.root_ino = os.stat(root).st_ino
+        self.ident = identity()
+        self.stamps = _module_stamps()
+        self.idle = float(os.environ.get(IDLE_ENV) or 300)
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        # Bind under a private name, then rename into place: a half-started
+        # zygote is never reachable, and the last one started wins the name.
+        tmp = root / f".zygote-{os.getpid()}.sock"
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        attach.bind(self.listener, str(tmp))
+        os.chmod(tmp, 0o600)
+        self.listener.listen(64)
+        self.sock_ino = os.stat(tmp).st_ino
+        os.rename(tmp, root / SOCKET)
+        self.watch = libc.inotify_init1()
+        libc.inotify_add_watch(self.watch, root, libc.IN_DELETE_SELF | libc.IN_MOVE_SELF)
+        self.last = time.monotonic()
+
+    def serve(self) -> None:
+        while self._current():
+            ready, _, _ = select.select([self.listener, self.watch], [], [], TICK)
+            if self.watch in ready:
+                return  # the root was removed or moved away
+            if self.listener in ready:
+                conn, _ = self.listener.accept()
+                with conn:
+                    if not self._handle(conn):
+                        return
+                self.last = time.monotonic()
+
+    def _current(self) -> bool:
+        if time.monotonic() - self.last > self.idle:
+            return False
+        try:
+            return (os.stat(self.root).st_ino == self.root_ino
+                    and os.stat(self.root / SOCKET).st_ino == self.sock_ino)
+        except OSError:
+            return False
+
+    def _handle(self, conn: socket.socket) -> bool:
+        """Serve one request; False when this zygote must go."""
+        conn.settimeout(5.0)
+        fds: list[int] = []
+        try:
+            uid = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+            data, fds, _, _ = socket.recv_fds(conn, 1 << 20, 1)
+            while data and not data.endswith(b"\n"):
+                more = conn.recv(1 << 20)
+                if not more:
+                    break
+                data += more
+            req = json.loads(data)
+            if int.from_bytes(uid[4:8], sys.byteorder) != os.geteuid():
+                return _reply(conn, {"error": "not the zygote's user"})
+            if any(req.get(k) != v for k, v in self.ident.items()) or self._changed():
+                self.close()  # unlink first: the front end's next connect starts a new one
+                _reply(conn, {"stale": True})
+                return False
+            if len(fds) != 1 or not _CID.fullmatch(str(req.get("cid"))):
+                return _reply(conn, {"error": "bad request"})
+            self._fork(req, fds[0], conn)
+            return _reply(conn, {"ok": True})
+        except (OSError, ValueError, TypeError, AttributeError):
+            return True  # a broken client: it falls back or reads EOF on its ready pipe
+        finally:
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    def _changed(self) -> bool:
+        return _module_stamps_of(self.stamps) != self.stamps
+
+    def _fork(self, req: dict[str, Any], ready_fd: int, conn: socket.socket) -> None:
+        sys.stderr.flush()
+        if os.fork() > 0:
+            return
+        code = 1
+        try:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the monitor waits for its init
+            for obj in (conn, self.listener):
+                obj.close()
+            os.close(self.watch)
+            os.set_inheritable(ready_fd, False)  # as subprocess monitors hold it: no leaks
+            os.environ.clear()
+            os.environ.update(req["env"])
+            os.umask(int(req["umask"]))
+            with contextlib.suppress(OSError):
+                os.chdir(req["cwd"])
+            with contextlib.suppress(OSError):
+                libc.set_cmdline(f"{sys.executable} -m engine.runtime.monitor {self.root} "
+                                 f"{req['cid']}")
+            code = monitor.detached(self.root, req["cid"], ready_fd, bool(req["wait_attach"]))
+        finally:
+            with contextlib.suppress(BaseException):
+                sys.stderr.flush()
+            os._exit(code)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            if os.stat(self.root / SOCKET).st_ino == self.sock_ino:
+                os.unlink(self.root / SOCKET)
+        self.listener.close()
+
+
+def _module_stamps_of(stamps: dict[str, tuple[int, int, int]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for path in stamps:
+        try:
+            st = os.stat(path)
+            out[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        except OSError:
+            out[path] = None
+    return out
+
+
+def _reply(conn: socket.socket, obj: dict[str, Any]) -> bool:
+    with contextlib.suppress(OSError):
+        conn.sendall(json.dumps(obj).encode() + b"\n")
+    return True
+
+
+def _warm() -> None:
+    # Work every start would repeat: the seccomp key's host part (reads the
+    # planning code, dlopens libseccomp for its version).
+    with contextlib.suppress(OSError):
+        seccomp_cache.static_key()
+
+
+def main(argv: list[str]) -> int:
+    root = Path(argv[0])
+    ready_fd = int(argv[argv.index("--ready-fd") + 1])
+    if os.fork() > 0:
+        os._exit(0)  # the starter waits only for this; the zygote is reparented
+    os.setsid()
+    os.chdir("/")
+    for sig in (signal.SIGHUP, signal.SIGPIPE, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    try:
+        _warm()
+        zyg = Zygote(root)
+    except OSError:
+        os.close(ready_fd)
+        return 1
+    # Everything imported so far lives as long as the zygote: keep the collector
+    # off those pages so forked monitors keep sharing them.
+    gc.freeze()
+    os.write(ready_fd, b"ok\n")
+    os.close(ready_fd)
+    try:
+        zyg.serve()
+    finally:
+        zyg.close()
+        os.close(zyg.watch)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

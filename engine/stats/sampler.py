@@ -1,0 +1,160 @@
+"""One sampling pass over every running container, with docker's formulas.
+
+CPU % needs two readings. Docker's ``stats --no-stream`` waits for two of its
+1-second samples; here the previous reading is kept instead:
+
+- in memory, for a process that samples repeatedly (``stats`` streaming, the TUI);
+- on disk (``<root>/stats-cache.json``, written after every pass), so a one-shot
+  ``pydock stats --no-stream`` pairs with the last pass of any process when it is
+  between 0.1 and 10 seconds old;
+- otherwise the pass reads twice, ``WINDOW`` (0.1 s) apart, for the containers
+  that have no usable previous reading.
+
+Formulas (docker/cli ``stats_helpers.go``): CPU % = Δcontainer / Δsystem × online
+CPUs × 100; memory = usage − inactive file cache; limit capped at host RAM.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..types import StatsSample
+from . import cgroupfs
+
+if TYPE_CHECKING:
+    from ..cgroups.base import CgroupDriver
+
+WINDOW = 0.1  # seconds between the two reads of a cold one-shot pass
+MIN_AGE, MAX_AGE = 0.1, 10.0  # a persisted reading older or younger is not used
+
+
+@dataclass(frozen=True)
+class Target:
+    """A running container to sample: its init PID names its network namespace."""
+
+    id: str
+    name: str
+    pid: int
+    network: str = "none"
+
+
+@dataclass(frozen=True)
+class Point:
+    """What the next pass needs from this one."""
+
+    cpu_ns: int
+    system_ns: int
+    pid: int
+    at: float  # time.time() of the reading
+
+
+class Sampler:
+    def __init__(self, driver: CgroupDriver, proc_root: Path, cache: Path | None = None,
+                 host_memory: int | None = None) -> None:
+        self.driver = driver
+        self.proc_root = proc_root
+        self.cache = cache
+        self._host_memory = host_memory
+        self.prev: dict[str, Point] = {}
+
+    @property
+    def host_memory(self) -> int:
+        if self._host_memory is None:
+            import psutil  # front-end side only; the monitor never imports this module
+
+            self._host_memory = int(psutil.virtual_memory().total)
+        return self._host_memory
+
+    def sample(self, targets: list[Target]) -> list[StatsSample]:
+        started = time.monotonic()
+        raws, system_ns, ncpu, at = self.read(targets)
+        cold = [t for t in targets if not self._usable(self.prev.get(t.id), t, at)]
+        if cold and self.cache is not None:
+            persisted = _load(self.cache)
+            still = []
+            for t in cold:
+                if self._usable(persisted.get(t.id), t, at, MAX_AGE):
+                    self.prev[t.id] = persisted[t.id]
+                else:
+                    still.append(t)
+            cold = still
+        if cold:
+            for t in cold:
+                raw = raws[t.id][0]
+                self.prev[t.id] = Point(raw.cpu_ns, system_ns, t.pid, at)
+            time.sleep(max(0.0, WINDOW - (time.monotonic() - started)))
+            raws, system_ns, ncpu, at = self.read(targets)
+        out = [self._compute(t, raws[t.id], system_ns, ncpu, at) for t in targets]
+        self.prev = {t.id: Point(raws[t.id][0].cpu_ns, system_ns, t.pid, at) for t in targets}
+        if self.cache is not None:
+            _save(self.cache, self.prev)
+        return out
+
+    def read(self, targets: list[Target]
+             ) -> tuple[dict[str, tuple[cgroupfs.Raw, int, int]], int, int, float]:
+        """The one pass: cgroup files and net/dev of every target, then /proc/stat."""
+        v2 = self.driver.version == "v2"
+        raws: dict[str, tuple[cgroupfs.Raw, int, int]] = {}
+        for t in targets:
+            handle = self.driver.handle(t.id)
+            if v2:
+                raw = cgroupfs.read_v2(handle.dir("unified") or "")
+            else:
+                raw = cgroupfs.read_v1(dict(handle.dirs))
+            rx, tx = (0, 0) if t.network == "host" else cgroupfs.net_dev(self.proc_root, t.pid)
+            raws[t.id] = (raw, rx, tx)
+        system_ns, ncpu = cgroupfs.system_cpu(self.proc_root)
+        return raws, system_ns, ncpu, time.time()
+
+    def _usable(self, p: Point | None, t: Target, at: float, max_age: float = 1e18) -> bool:
+        return p is not None and p.pid == t.pid and MIN_AGE <= at - p.at <= max_age
+
+    def _compute(self, t: Target, reading: tuple[cgroupfs.Raw, int, int], system_ns: int,
+                 ncpu: int, at: float) -> StatsSample:
+        raw, rx, tx = reading
+        cpu = 0.0
+        p = self.prev.get(t.id)
+        if p is not None and p.pid == t.pid:
+            d_cpu, d_sys = raw.cpu_ns - p.cpu_ns, system_ns - p.system_ns
+            if d_cpu > 0 and d_sys > 0:  # docker computes only when both moved
+                cpu = d_cpu / d_sys * ncpu * 100.0
+        usage = raw.mem_usage
+        if raw.inactive_file is not None and raw.inactive_file < usage:
+            usage -= raw.inactive_file
+        limit = min(raw.mem_limit or self.host_memory, self.host_memory)
+        return StatsSample(
+            id=t.id, name=t.name, read=at, cpu_percent=cpu, mem_usage=usage, mem_limit=limit,
+            mem_percent=usage / limit * 100.0 if limit else 0.0, net_rx=rx, net_tx=tx,
+            block_read=raw.blk_read, block_write=raw.blk_write, pids=raw.pids,
+            cpu_total_ns=raw.cpu_ns, system_cpu_ns=system_ns, online_cpus=ncpu,
+            pids_limit=raw.pids_limit)
+
+
+def idle(cid: str, name: str) -> StatsSample:
+    """The row docker shows for a named container that is not running: all zeros."""
+    return StatsSample(id=cid, name=name, read=time.time(), cpu_percent=0.0, mem_usage=0,
+                       mem_limit=0, mem_percent=0.0, net_rx=0, net_tx=0, block_read=0,
+                       block_write=0, pids=0)
+
+
+def _load(path: Path) -> dict[str, Point]:
+    try:
+        data: dict[str, Any] = json.loads(path.read_bytes())
+        return {cid: Point(*v) for cid, v in data.items()}
+    except (OSError, ValueError, TypeError):
+        return {}  # a missing or torn cache only costs one short wait
+
+
+def _save(path: Path, points: dict[str, Point]) -> None:
+    # Several front ends may write at once: temp file + rename keeps it whole.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    with contextlib.suppress(OSError):
+        tmp.write_bytes(json.dumps({cid: [p.cpu_ns, p.system_ns, p.pid, p.at]
+                                    for cid, p in points.items()}).encode())
+        os.replace(tmp, path)
