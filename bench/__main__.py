@@ -19,6 +19,8 @@ MODULES = [
     "bench.unpack",
     "bench.pull",
     "bench.containers",
+    "bench.build",
+    "bench.stats",
 ]
 
 RESULTS = Path(__file__).with_name("results.json")

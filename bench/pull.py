@@ -5,6 +5,13 @@
 The image (5 gzip layers, ~200 MB compressed, mostly incompressible file data) is
 pushed once per run into Debian's ``docker-registry`` started on a free loopback
 port with a temporary storage directory; every pull starts from an empty store.
+One untimed round first warms the registry's page cache and each tool's own
+start-up (pydock runs in-process; its imports would otherwise count once), then
+``RUNS`` rounds are timed, interleaved so that disk and cache state hit all sides
+alike, and the medians are reported, as seconds and as MB/s of compressed image.
+
+A peer that is missing or fails is reported in a note instead of failing the
+whole benchmark; a pydock failure is an error.
 """
 
 from __future__ import annotations
@@ -14,14 +21,17 @@ import hashlib
 import io
 import json
 import os
+import random
 import shutil
 import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from engine import Engine, EngineConfig
@@ -30,45 +40,84 @@ from engine.reference import parse
 from engine.registry.types import RegistrySettings
 
 REGISTRY = Path("/usr/bin/docker-registry")
-RUNS = 3
+RUNS = int(os.environ.get("PYDOCK_BENCH_PULL_RUNS", "5"))
 LAYERS = 5
 LAYER_MB = 40
+TIMEOUT = 300  # seconds for one peer command: a hung peer must not hang the bench
+NAME = f"pull {LAYERS} layers"
 
 
 def run(report: list[dict]) -> None:
     if not REGISTRY.exists():
-        report.append({"name": "pull 200MB/5 layers", "note": "docker-registry not installed"})
+        report.append({"name": NAME, "note": "docker-registry not installed"})
         return
     work = Path(tempfile.mkdtemp(prefix="pydock-bench-pull-", dir="/var/tmp"))
-    proc, port = _registry(work)
+    proc = None
     try:
+        proc, port = _registry(work)
         ref = f"127.0.0.1:{port}/bench/pull:1"
         size = _push_image(work, ref)
-        mine, sko, pod = [], [], []
-        for i in range(RUNS):  # interleaved, so disk and cache state hit all sides alike
-            mine.append(_time_pydock(work / f"pydock-{i}", ref))
-            sko.append(_timed(["skopeo", "--insecure-policy", "copy", "-q",
-                               "--src-tls-verify=false", f"docker://{ref}",
-                               f"oci:{work}/skopeo-{i}:1"]))
-            if shutil.which("podman"):
-                pod.append(_timed(["podman", "--root", str(work / f"podman-{i}"), "pull", "-q",
-                                   "--tls-verify=false", ref]))
-            for d in work.glob("*-[0-9]*"):
-                shutil.rmtree(d, ignore_errors=True)
+        sides = _sides(work, ref)
+        times: dict[str, list[float]] = {name: [] for name in sides}
+        errors: dict[str, str] = {}
+        for i in range(RUNS + 1):  # round 0 is the untimed warm-up
+            for name, pull in sides.items():
+                if name in errors:
+                    continue
+                dest = work / f"{name}-{i}"
+                try:
+                    took = pull(dest)
+                except (OSError, subprocess.SubprocessError) as err:
+                    if name == "pydock":
+                        raise
+                    errors[name] = _describe(err)
+                    continue
+                finally:
+                    _remove(dest)
+                if i:
+                    times[name].append(took)
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(10)
-        shutil.rmtree(work, ignore_errors=True)
+        if proc is not None:
+            _stop(proc)
+        _remove(work)
+    _report(report, size, times, errors)
+
+
+def _sides(work: Path, ref: str) -> dict[str, Callable[[Path], float]]:
+    sides: dict[str, Callable[[Path], float]] = {"pydock": lambda d: _time_pydock(d, ref)}
+    if shutil.which("skopeo"):
+        sides["skopeo"] = lambda d: _timed([
+            "skopeo", "--insecure-policy", "copy", "-q", "--src-tls-verify=false",
+            f"docker://{ref}", f"oci:{d}:1"])
+    if shutil.which("podman"):
+        # A root and runroot of its own: no state shared with other podman users.
+        sides["podman"] = lambda d: _timed([
+            "podman", "--root", str(d / "root"), "--runroot", str(d / "run"),
+            "pull", "-q", "--tls-verify=false", ref])
+    return sides
+
+
+def _report(report: list[dict], size: int, times: dict[str, list[float]],
+            errors: dict[str, str]) -> None:
     mb = size / 1e6
-    pydock = statistics.median(mine)
-    for peer, times in (("skopeo copy (no unpack)", sko), ("podman pull", pod)):
-        if not times:
-            continue
-        peer_s = statistics.median(times)
-        report.append({"name": f"pull {mb:.0f}MB/{LAYERS} layers", "pydock_s": round(pydock, 3),
-                       "peer": peer, "peer_s": round(peer_s, 3),
-                       "ratio": round(pydock / peer_s, 2),
-                       "note": f"pydock {mb / pydock:.0f} MB/s, peer {mb / peer_s:.0f} MB/s"})
+    med = {name: statistics.median(t) for name, t in times.items() if t}
+    rate = {name: mb / s for name, s in med.items()}
+    pydock = med["pydock"]
+    name = f"pull {mb:.0f}MB/{LAYERS} layers (pydock {rate['pydock']:.0f} MB/s)"
+    summary = ", ".join(f"{n} {rate[n]:.0f} MB/s ({med[n]:.2f} s)" for n in med)
+    print(f"  {NAME}, {mb:.0f} MB, median of {RUNS}: {summary}", file=sys.stderr)
+    labels = {"skopeo": "skopeo copy (no unpack)", "podman": "podman pull"}
+    for peer, label in labels.items():
+        row: dict = {"name": name, "pydock_s": round(pydock, 3),
+                     "pydock_MBps": round(rate["pydock"]), "peer": label}
+        if peer in med:
+            row |= {"peer": f"{label} {rate[peer]:.0f} MB/s", "peer_s": round(med[peer], 3),
+                    "peer_MBps": round(rate[peer]), "ratio": round(pydock / med[peer], 2),
+                    "note": f"pydock {rate['pydock']:.0f} MB/s, {label} {rate[peer]:.0f} MB/s"}
+        else:
+            row |= {"peer_s": None, "ratio": None,
+                    "note": errors.get(peer, f"{peer} not installed")}
+        report.append(row)
 
 
 def _free_port() -> int:
@@ -78,26 +127,37 @@ def _free_port() -> int:
 
 
 def _registry(work: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
-    cfg = {"version": 0.1, "log": {"level": "error", "accesslog": {"disabled": True}},
-           "storage": {"filesystem": {"rootdirectory": str(work / "registry")}},
-           "http": {"addr": f"127.0.0.1:{port}", "secret": os.urandom(8).hex()}}
-    (work / "config.yml").write_text(json.dumps(cfg))
-    proc = subprocess.Popen([str(REGISTRY), "serve", str(work / "config.yml")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, port
-        time.sleep(0.05)
-    proc.kill()
+    for _ in range(3):  # the free port may be taken before the registry binds it
+        port = _free_port()
+        cfg = {"version": 0.1, "log": {"level": "error", "accesslog": {"disabled": True}},
+               "storage": {"filesystem": {"rootdirectory": str(work / "registry")}},
+               "http": {"addr": f"127.0.0.1:{port}", "secret": os.urandom(8).hex()}}
+        (work / "config.yml").write_text(json.dumps(cfg))
+        proc = subprocess.Popen([str(REGISTRY), "serve", str(work / "config.yml")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and proc.poll() is None:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    return proc, port
+            time.sleep(0.05)
+        _stop(proc)
     raise RuntimeError("docker-registry did not start")
 
 
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
 def _layer(i: int) -> bytes:
-    rnd = __import__("random").Random(i)
+    rnd = random.Random(i)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tf:
         for j in range(LAYER_MB):
@@ -129,6 +189,7 @@ def _push_image(work: Path, ref: str) -> int:
     ingest.register(eng.images, sha(manifest), [parse(ref)])
     for _ in eng.images_push(ref):
         pass
+    _remove(work / "source")
     return sum(len(g) for g in gz)
 
 
@@ -145,10 +206,28 @@ def _time_pydock(root: Path, ref: str) -> float:
     t = time.perf_counter()
     for _ in eng.images_pull(ref):
         pass
-    return time.perf_counter() - t
+    took = time.perf_counter() - t
+    rec = eng.images.record(eng.images_resolve(ref))
+    if len(rec.chain_ids) != LAYERS or not all(eng.snapshots.exists(c) for c in rec.chain_ids):
+        raise RuntimeError(f"pydock pull of {ref} left an incomplete image")
+    return took
 
 
 def _timed(cmd: list[str]) -> float:
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                   timeout=TIMEOUT)
     return time.perf_counter() - t
+
+
+def _describe(err: BaseException) -> str:
+    if isinstance(err, subprocess.CalledProcessError):
+        tail = (err.stderr or b"").decode(errors="replace").strip().splitlines()[-1:]
+        return f"{err.cmd[0]} failed (exit {err.returncode}): {' '.join(tail)[:200]}"
+    if isinstance(err, subprocess.TimeoutExpired):
+        return f"{err.cmd[0]} timed out after {err.timeout:.0f} s"
+    return str(err)
+
+
+def _remove(path: Path) -> None:
+    shutil.rmtree(path, ignore_errors=True)

@@ -33,9 +33,12 @@ def layer_media_type(kind: str) -> str:
 
 
 _IN = 1 << 20
-# The most one decompress call may produce: with no bound, a megabyte of zeros
-# would come out as a gigabyte in one piece.
-_OUT = 4 << 20
+# Input is fed to the decompressor in slices of _FEED, and one call may produce at
+# most _OUT: the output stays small enough for malloc to recycle (no fresh pages
+# per call), incompressible data leaves no unconsumed tail to copy, and a megabyte
+# of zeros cannot come out as a gigabyte in one piece.
+_FEED = 128 << 10
+_OUT = 1 << 20
 
 
 class _GzipReader(io.BufferedIOBase):
@@ -50,6 +53,7 @@ class _GzipReader(io.BufferedIOBase):
         self._raw = raw
         self._d = _inflate.decompressobj(wbits=31)
         self._in = memoryview(bytearray(_IN))
+        self._todo = self._in[:0]  # read but not yet fed
         self._chunk = b""
         self._off = 0
         self._eof = False
@@ -67,17 +71,20 @@ class _GzipReader(io.BufferedIOBase):
                 out = d.decompress(rest, _OUT)
             elif d.unconsumed_tail:
                 out = d.decompress(d.unconsumed_tail, _OUT)
+            elif self._todo:
+                if d.eof:  # a member ended exactly at a slice boundary
+                    self._d = d = _inflate.decompressobj(wbits=31)
+                piece, self._todo = self._todo[:_FEED], self._todo[_FEED:]
+                out = d.decompress(piece, _OUT)
             elif self._eof:
                 return False
             else:
                 n = self._raw.readinto(self._in)  # type: ignore[attr-defined]
-                if not n:
-                    self._eof = True
-                    out = d.flush()
-                else:
-                    if d.eof:  # a member ended exactly at a read boundary
-                        self._d = d = _inflate.decompressobj(wbits=31)
-                    out = d.decompress(self._in[:n], _OUT)
+                if n:
+                    self._todo = self._in[:n]
+                    continue
+                self._eof = True
+                out = d.flush()
             self._chunk, self._off = out, 0
         return True
 

@@ -245,6 +245,7 @@ class ContainerSummary:
     labels: dict[str, str] = field(default_factory=dict)
     health: str = ""
     pid: int = 0
+    ports: str = ""  # docker's PORTS column: 127.0.0.1:8080->80/tcp
 
     @property
     def short_id(self) -> str:

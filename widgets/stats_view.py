@@ -12,13 +12,24 @@ from collections.abc import Sequence
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
-from textual.widgets import Label, Sparkline, Static
+from textual.widgets import Label, Static
 
 from engine.types import StatsSample
 
 # (key, label): one row each, a value and a sparkline.
 METRICS = (("cpu", "CPU"), ("mem", "MEM"), ("net", "NET I/O"), ("block", "BLOCK I/O"),
            ("pids", "PIDS"))
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def spark(data: Sequence[float], width: int, floor: float = 0.0) -> str:
+    """One bar per sample, newest on the right, scaled from zero to the peak (at least
+    ``floor``). Textual's Sparkline scales min..max, which turns 0.05 % vs 0.08 % CPU
+    into a full-height jump; from zero the height means what it says."""
+    data = list(data)[-width:] if width > 0 else []
+    top = max([floor, *data]) or 1.0
+    return "".join(BARS[min(len(BARS) - 1, int(v / top * (len(BARS) - 1) + 0.5))]
+                   for v in data)
 
 
 def binary_size(n: float) -> str:
@@ -88,10 +99,15 @@ class StatsView(Vertical):
     StatsView Label {
         text-style: bold;
     }
-    StatsView Sparkline {
+    StatsView .spark {
+        color: $accent;
         height: 1;
     }
     """
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
+        super().__init__(id=id)
+        self._last: tuple[str, list[StatsSample], float] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="stats-note", markup=False)
@@ -99,10 +115,11 @@ class StatsView(Vertical):
             for key, label in METRICS:
                 yield Label(label)
                 yield Static("", id=f"{key}-value", markup=False)
-                yield Sparkline([], id=f"{key}-spark")
+                yield Static("", id=f"{key}-spark", classes="spark", markup=False)
 
     def show_note(self, text: str) -> None:
         """No numbers to show (not running, no engine support): say so, hide the grid."""
+        self._last = None
         self.query_one("#stats-note", Static).update(text)
         self.query_one(Grid).display = False
 
@@ -118,10 +135,21 @@ class StatsView(Vertical):
         self.query_one(Grid).display = True
         for key, text in values(samples[-1], samples).items():
             self.query_one(f"#{key}-value", Static).update(text)
+        self._last = (name, list(samples), seconds)
+        self._draw_sparks(samples)
+
+    def _draw_sparks(self, samples: Sequence[StatsSample]) -> None:
         series = {
             "cpu": [s.cpu_percent for s in samples], "mem": [s.mem_percent for s in samples],
             "net": rates(samples, "net"), "block": rates(samples, "block"),
             "pids": [float(s.pids) for s in samples],
         }
         for key, data in series.items():
-            self.query_one(f"#{key}-spark", Sparkline).data = data or [0.0]
+            widget = self.query_one(f"#{key}-spark", Static)
+            # A floor of 1 (%, B/s, process): an idle container draws a flat line.
+            widget.update(spark(data, widget.size.width, floor=1.0))
+
+    def on_resize(self) -> None:
+        # Hidden (an inactive tab) the sparks had no width: draw them once shown.
+        if self._last is not None:
+            self.call_after_refresh(self._draw_sparks, self._last[1])

@@ -107,6 +107,8 @@ class PlainPrinter:
             if self.last != -1:
                 self.out.write("\n")
             self.out.write(f"#{ev.vertex} {ev.name}\n")
+        elif ev.kind == "output" and not ev.line:
+            self.out.write(f"#{ev.vertex} {ev.text}\n")  # an internal vertex: no timestamp
         elif ev.kind == "output":
             self.out.write(f"#{ev.vertex} {ev.duration:.3f} {ev.text}\n")
         elif ev.kind == "cached":

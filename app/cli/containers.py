@@ -245,14 +245,15 @@ def _ps(engine: Engine, args: argparse.Namespace) -> int:
     if args.format == "json":
         output.json_lines({"ID": r.id if args.no_trunc else r.short_id, "Image": r.image,
                            "Command": json.dumps(r.command), "CreatedAt": r.created,
-                           "Names": r.name, "State": r.status, "Status": status_text(
+                           "Names": r.name, "Ports": r.ports, "State": r.status,
+                           "Status": status_text(
                                _state(r)), "Labels": ",".join(f"{k}={v}" for k, v in
                                                                r.labels.items())}
                           for r in rows)
         return 0
     output.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], (
         [r.id if args.no_trunc else r.short_id, r.image, _cmd(r.command, args.no_trunc),
-         output.human_age(r.created), status_text(_state(r)), "", r.name] for r in rows))
+         output.human_age(r.created), status_text(_state(r)), r.ports, r.name] for r in rows))
     return 0
 
 

@@ -49,10 +49,12 @@ def add_resource_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _duration(value: str | None, flag: str) -> int:
-    from engine.build.flags import parse_go_duration
-
     if value is None:
         return 0
+    # Only when a duration was given: engine.build loads the whole Dockerfile
+    # parser (~20 ms), which every `run` would otherwise pay.
+    from engine.build.flags import parse_go_duration
+
     try:
         return parse_go_duration(value)
     except ValueError as err:

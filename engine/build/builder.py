@@ -11,25 +11,21 @@ defaults; proxy variables need no ARG line.
 
 from __future__ import annotations
 
-import copy
 import os
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ..errors import DockerfileError, EngineError, InvalidArgument
+from ..errors import EngineError, InvalidArgument
 from ..images.model import split_platform
-from . import ast, state
+from . import ast
 from .cache import BuildCache, CacheResult
 from .context import Tree
-from .dispatch import FILE_STEPS, dispatch
 from .expand import expand_instruction, expand_word
-from .failure import BuildFailed
-from .layers import usable
-from .parser import parse_dockerfile
+from .failure import Cancelled
 from .progress import Progress
-from .runstep import Cancelled
+from .stagebuild import build_stage
 from .state import PROXY_ARGS, StageState
 
 if TYPE_CHECKING:
@@ -66,6 +62,8 @@ class Builder:
         self._threads: list[threading.Thread] = []
         self._failure: BaseException | None = None
         self._steps = 0
+        self._cleanup: ThreadPoolExecutor | None = None
+        self._cleanup_jobs: list[Future[None]] = []
 
     # -- arguments -------------------------------------------------------------
     def _global_args(self) -> dict[str, str]:
@@ -121,7 +119,7 @@ class Builder:
         while todo:
             stage = todo.pop()
             for ref in self._refs(stage):
-                dep = self._stage_ref(ref, stage.index, for_from=False)
+                dep = self.stage_ref(ref, stage.index, for_from=False)
                 if dep is not None and dep not in out and dep is not target:
                     out.append(dep)
                     todo.append(dep)
@@ -140,7 +138,7 @@ class Builder:
         except EngineError:
             return []
 
-    def _stage_ref(self, ref: str, before: int, *, for_from: bool) -> ast.Stage | None:
+    def stage_ref(self, ref: str, before: int, *, for_from: bool) -> ast.Stage | None:
         if for_from and ref.isdigit():
             return None  # FROM 0 is an image name, only --from accepts an index
         stage = self.df.stage(ref)
@@ -169,7 +167,7 @@ class Builder:
     def _run_stage(self, stage: ast.Stage, fut: Future[StageState]) -> None:
         self._local.stage = stage.index
         try:
-            fut.set_result(self._build(stage))
+            fut.set_result(build_stage(self, stage))
         except BaseException as err:
             if not isinstance(err, Cancelled) and self._failure is None:
                 self._failure = err  # the first real failure stops the sibling stages
@@ -200,7 +198,7 @@ class Builder:
 
     def source_chain(self, ref: str) -> tuple[list[str], str, str]:
         """``--from=ref``: (chain, cache identity, label) of a stage or an image."""
-        stage = self._stage_ref(ref, len(self.df.stages), for_from=False)
+        stage = self.stage_ref(ref, len(self.df.stages), for_from=False)
         if stage is not None:
             st = self.stage(stage)
             return list(st.chain), f"stage:{st.top}", f"stage {stage.name or stage.index}"
@@ -213,10 +211,23 @@ class Builder:
         hit = self.cache.lookup(key)
         if hit is None:
             return None
-        if not usable(self.images, hit):
+        if not _usable(self.images, hit):
             self.cache.forget(key)
             return None
         return hit
+
+    def defer(self, job: Callable[[], None]) -> None:
+        """Run ``job`` (a step container's removal) off the critical path."""
+        with self._lock:
+            if self._cleanup is None:
+                self._cleanup = ThreadPoolExecutor(1, thread_name_prefix="pydock-build-rm")
+            self._cleanup_jobs.append(self._cleanup.submit(job))
+
+    def close(self) -> list[str]:
+        """Wait for the deferred removals; their errors, as text."""
+        if self._cleanup is not None:
+            self._cleanup.shutdown(wait=True)
+        return [str(f.exception()) for f in self._cleanup_jobs if f.exception() is not None]
 
     def step_dir(self) -> Path:
         with self._lock:
@@ -225,97 +236,9 @@ class Builder:
         d.mkdir(parents=True)
         return d
 
-    # -- one stage -------------------------------------------------------------
-    def _build(self, stage: ast.Stage) -> StageState:
-        multi = len(self.df.stages) > 1
-        st = StageState(stage, label=(stage.name or f"stage-{stage.index}") if multi else "")
-        frm = expand_instruction(stage.from_, self.global_args, escape=self.escape,
-                                 filename=self.filename).instruction
-        assert isinstance(frm, ast.From)
-        from_image = self._from(st, frm)
-        triggers = self._triggers(st, frm)
-        st.total = int(from_image) + sum(isinstance(i, FILE_STEPS)
-                                         for i in [*stage.instructions, *triggers])
-        if from_image:
-            st.done = 1
-            where = f"{st.label} 1/{st.total}" if st.label else f"1/{st.total}"
-            self.progress.vertex(f"[{where}] FROM {self._shown(frm.image)}", stage=st.label,
-                                 line=frm.line).done()
-        for instr in triggers:
-            self._dispatch(st, instr, "ONBUILD ")
-        for instr in stage.instructions:
-            self._dispatch(st, instr)
-        return st
 
-    def _shown(self, ref: str) -> str:
-        from ..reference import parse
-
-        try:
-            return str(parse(ref, default_registry=self.cfg.default_registry))
-        except EngineError:
-            return ref
-
-    def _from(self, st: StageState, frm: ast.From) -> bool:
-        """Start the stage from scratch, a stage or an image; True for an image."""
-        ref = frm.image
-        if ref.lower() == "scratch":
-            os_, arch, _ = split_platform(frm.platform or self.opts.platform
-                                          or self.cfg.default_platform)
-            state.scratch(st, arch, os_)
-            return False
-        base = self._stage_ref(ref, st.stage.index, for_from=True)
-        if base is not None:
-            parent = self.stage(base)
-            st.config = copy.deepcopy(parent.config)
-            st.history = list(parent.history)
-            st.platform = dict(parent.platform)
-            st.diff_ids, st.chain, st.layers = list(parent.diff_ids), list(parent.chain), \
-                list(parent.layers)
-            st.created, st.author = parent.created, parent.author
-            return False
-        try:
-            image = self.resolve_image(ref)
-        except EngineError as err:
-            raise BuildFailed(self.filename, frm.line, frm.original, str(err)) from err
-        state.from_image(st, image.config)
-        st.chain = image.chain_ids
-        st.layers = [dict(layer) for layer in image.manifest.get("layers") or []]
-        st.created = image.created
-        want = frm.platform or self.opts.platform
-        have = [st.platform.get("os"), st.platform.get("architecture")]
-        if want and want.split("/")[:2] != have:
-            self.progress.warning(f"FROM {ref}: the image is {have[0]}/{have[1]}, not {want}")
-        return True
-
-    def _triggers(self, st: StageState, frm: ast.From) -> list[ast.Instruction]:
-        out: list[ast.Instruction] = []
-        for expr in st.config.pop("OnBuild", None) or []:
-            try:
-                parsed = parse_dockerfile(f"FROM scratch\n{expr}\n", filename=self.filename)
-            except DockerfileError as err:
-                raise BuildFailed(self.filename, frm.line, frm.original,
-                                  f"ONBUILD trigger {expr!r}: {err.reason}") from err
-            for instr in parsed.stages[0].instructions:
-                out.append(_relined(instr, frm))
-        return out
-
-    def _dispatch(self, st: StageState, instr: ast.Instruction, prefix: str = "") -> None:
-        if self.cancel.is_set():
-            raise Cancelled("the build was cancelled")
-        try:
-            dispatch(self, st, instr, prefix)
-        except (BuildFailed, DockerfileError, Cancelled):
-            raise
-        except EngineError as err:
-            raise BuildFailed(self.filename, instr.line, instr.original, str(err)) from err
-        except OSError as err:
-            where = f" ({err.filename})" if err.filename else ""
-            raise BuildFailed(self.filename, instr.line, instr.original,
-                              f"{err.strerror or err}{where}") from err
-
-
-def _relined(instr: ast.Instruction, frm: ast.From) -> Any:
-    """A trigger reports the FROM line that pulled it in."""
-    import dataclasses
-
-    return dataclasses.replace(instr, line=frm.line, end_line=frm.end_line)
+def _usable(store: ImageStore, result: CacheResult) -> bool:
+    """A cache hit is only a hit if its snapshot and layer blob are still there."""
+    if result.chain_id and not store.snapshots.exists(result.chain_id):
+        return False
+    return result.empty or store.content.exists(result.layer_digest)

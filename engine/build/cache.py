@@ -28,6 +28,7 @@ from typing import Any
 from ..fsutil import atomic_write_json, file_lock, read_json
 
 VERSION = 1
+BUILD_LABEL = "io.pydock.build"  # on step containers: the build that owns them
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
 
 

@@ -19,15 +19,17 @@ import posixpath
 import re
 import shutil
 import stat
-import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import InvalidArgument
 from .dockerignore import DockerIgnore, _translate, go_clean
+
+if TYPE_CHECKING:
+    import tarfile
 
 _WILDCARD = re.compile(r"[*?\[]")
 _CHUNK = 1 << 20
@@ -176,6 +178,8 @@ def file_digest(path: Path) -> str:
 
 
 def _keep_mode(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    import tarfile
+
     safe = tarfile.data_filter(member, dest)
     if safe is None:
         return None
@@ -187,6 +191,8 @@ def _keep_mode(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
 
 def unpack_tar(src: BinaryIO, tmp_dir: Path) -> Path:
     """Unpack a context archive (plain, gzip, bzip2 or xz) into a new dir under ``tmp_dir``."""
+    import tarfile
+
     dest = Path(tempfile.mkdtemp(dir=tmp_dir, prefix="build-context-"))
     try:
         with tarfile.open(fileobj=src, mode="r|*") as tar:

@@ -17,8 +17,6 @@ from ..errors import InvalidArgument
 from ..runtime.options import parse_signal
 from . import ast, state
 from .expand import expand_instruction
-from .step_copy import transfer_step, workdir_step
-from .step_run import run as run_step
 
 if TYPE_CHECKING:
     from .builder import Builder
@@ -123,6 +121,10 @@ def _file_step(b: Builder, st: StageState, instr: ast.Instruction, prefix: str) 
         path = posixpath.normpath(posixpath.join(st.workdir, instr.path))
         st.config["WorkingDir"] = path
     v = b.progress.vertex(step_name(st, instr, prefix), stage=st.label, line=instr.line)
+    # Imported here: a fully cached build never needs the runtime or tar code.
+    from .step_copy import transfer_step, workdir_step
+    from .step_run import run as run_step
+
     try:
         if isinstance(instr, ast.Run):
             run_step(b, st, instr, v)

@@ -10,6 +10,12 @@ from __future__ import annotations
 from ..errors import EngineError
 
 
+class Cancelled(EngineError):
+    """The caller stopped the build (closed the event stream, Ctrl-C)."""
+
+    default_title = "Build cancelled"
+
+
 class BuildFailed(EngineError):
     default_title = "Build failed"
 

@@ -60,10 +60,3 @@ def commit_upper(store: ImageStore, cache: BuildCache, key: str | None, created_
     finally:
         lowers.close()
     return result
-
-
-def usable(store: ImageStore, result: CacheResult) -> bool:
-    """A cache hit is only a hit if its snapshot and layer blob are still there."""
-    if result.chain_id and not store.snapshots.exists(result.chain_id):
-        return False
-    return result.empty or store.content.exists(result.layer_digest)

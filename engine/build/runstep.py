@@ -28,6 +28,8 @@ from ..images.store import ImageRecord
 from ..runtime import attach, create
 from ..runtime.lifecycle import StartFailed, wait_started
 from ..types import CreateOptions
+from .cache import BUILD_LABEL
+from .failure import Cancelled
 from .layers import stubs_of
 
 if TYPE_CHECKING:
@@ -35,7 +37,6 @@ if TYPE_CHECKING:
     from ..runtime.lifecycle import Lifecycle
     from ..runtime.state import ContainerStore
 
-BUILD_LABEL = "io.pydock.build"
 IMAGE_NAME = "pydock-build-step"
 
 
@@ -51,10 +52,6 @@ class RunSpec:
     diff_ids: list[str]
     mounts: list[dict[str, Any]] = field(default_factory=list)
     build_id: str = ""
-
-
-class Cancelled(EngineError):
-    default_title = "Build cancelled"
 
 
 class StepContainer:
@@ -141,6 +138,10 @@ class StepContainer:
             removal.remove_files(self.cfg, self.cid)
 
 
+def _now(job: Callable[[], None]) -> None:
+    job()
+
+
 def _stand_in(spec: RunSpec) -> ImageRecord:
     config = {"config": {"Env": spec.env},
               "rootfs": {"type": "layers", "diff_ids": list(spec.diff_ids)}}
@@ -150,8 +151,13 @@ def _stand_in(spec: RunSpec) -> ImageRecord:
 
 @contextlib.contextmanager
 def step_container(cfg: EngineConfig, store: ContainerStore, lifecycle: Lifecycle,
-                   spec: RunSpec) -> Iterator[StepContainer]:
-    """A created (not started) build container; removed on the way out."""
+                   spec: RunSpec, defer: Callable[[Callable[[], None]], None] | None = None
+                   ) -> Iterator[StepContainer]:
+    """A created (not started) build container; removed on the way out.
+
+    ``defer`` takes the removal off the build's critical path (the builder runs
+    it in a cleanup thread it joins before the build returns).
+    """
     opts = CreateOptions(image=IMAGE_NAME, command=tuple(spec.argv), entrypoint=(),
                          workdir=spec.cwd or "/", user=spec.user, network=spec.network,
                          labels=((BUILD_LABEL, spec.build_id or "1"),))
@@ -167,7 +173,7 @@ def step_container(cfg: EngineConfig, store: ContainerStore, lifecycle: Lifecycl
         yield step
     finally:
         if step is not None:
-            step.remove()
+            (defer or _now)(step.remove)
         else:
             from ..runtime import removal
 

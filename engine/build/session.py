@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import queue
 import shutil
-import tarfile
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -70,6 +69,8 @@ def _context(context: Context, opts: BuildOptions, work: Path
         if not root.is_dir():
             raise InvalidArgument(f"unable to prepare context: path {str(root)!r} not found")
     else:
+        import tarfile
+
         spool = work / "context.tar"
         with open(spool, "wb") as f:
             shutil.copyfileobj(context, f, 1 << 20)
@@ -127,6 +128,8 @@ def _run(eng: Engine, opts: BuildOptions, dockerfile: Any, tree: Tree, tags: lis
         except BaseException as err:  # noqa: BLE001 - handed to the caller's thread
             outcome["error"] = err
         finally:
+            for problem in builder.close():
+                progress.warning(f"removing a build step container: {problem}")
             events.put(None)
 
     thread = threading.Thread(target=worker, name="pydock-build", daemon=True)
@@ -178,7 +181,7 @@ def _resolver(eng: Engine, opts: BuildOptions) -> Any:
 
 def sweep_stale(eng: Engine) -> None:
     """Remove what a killed build left: its work dir (mounts first) and its containers."""
-    from .runstep import BUILD_LABEL
+    from .cache import BUILD_LABEL
 
     tmp = eng.config.tmp_dir
     for entry in tmp.glob("build-*-*"):

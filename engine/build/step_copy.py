@@ -17,13 +17,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError, InvalidArgument
-from ..runtime.users import resolve_user
-from . import ast, overlay, transfer
+from . import ast
 from .cache import step_key
 from .context import Tree, hash_tree, select
 from .dockerignore import DockerIgnore
 from .fetch import Download, check_checksum, download, is_url, url_name
-from .layers import commit_upper
 from .owners import check_chmod
 from .progress import Vertex
 from .state import StageState
@@ -90,6 +88,9 @@ def transfer_step(b: Builder, st: StageState, instr: ast.Copy | ast.Add, v: Vert
             st.add_result(hit)
             st.add_history(history, hit.empty)
             return
+        from . import overlay, transfer
+        from .layers import commit_upper
+
         work = b.step_dir()
         try:
             with contextlib.ExitStack() as stack:
@@ -121,7 +122,9 @@ def _select(tree: Tree, src: str, excludes: DockerIgnore | None) -> list[tuple[s
 
 def _items(b: Builder, instr: ast.Copy | ast.Add, inline: dict[str, ast.Heredoc],
            selected: list[tuple[str, str]], downloads: list[Download], src_from: str | None,
-           work: Path, stack: contextlib.ExitStack) -> list[transfer.Item]:
+           work: Path, stack: contextlib.ExitStack) -> list[Any]:
+    from . import overlay, transfer
+
     now = time.time()
     items = [transfer.Item(name=h.name, data=h.body.encode("utf-8", "surrogateescape"),
                            mtime=now) for h in inline.values()]
@@ -166,6 +169,10 @@ def workdir_step(b: Builder, st: StageState, path: str, v: Vertex) -> None:
         st.add_result(hit)
         st.add_history(history, hit.empty)
         return
+    from ..runtime.users import resolve_user
+    from . import overlay, transfer
+    from .layers import commit_upper
+
     work = b.step_dir()
     try:
         with overlay.writable(b.images.snapshots, st.chain, work / "rw") as merged:

@@ -21,15 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument
-from . import ast, overlay
+from . import ast
 from .cache import step_key
 from .context import Tree, hash_tree, resolve
 from .failure import BuildFailed
 from .heredoc import parse_marker
-from .layers import commit_upper
 from .mounts import MountSpec, parse_mount
 from .progress import Vertex
-from .runstep import RunSpec, step_container
 from .state import StageState, command
 
 if TYPE_CHECKING:
@@ -65,7 +63,7 @@ def run(b: Builder, st: StageState, instr: ast.Run, v: Vertex) -> None:
     argv, pipes = argv_of(st, instr)
     network = instr.network or "default"
     if network == "default":
-        network = b.opts.network
+        network = b.opts.network if b.opts.network != "default" else "host"
     if network not in ("none", "host"):
         raise InvalidArgument(f"RUN --network={network} is not supported (none, host or "
                               "default)")
@@ -87,6 +85,10 @@ def run(b: Builder, st: StageState, instr: ast.Run, v: Vertex) -> None:
         st.add_result(hit)
         st.add_history(history, hit.empty)
         return
+    from . import overlay
+    from .layers import commit_upper
+    from .runstep import RunSpec, step_container
+
     work = b.step_dir()
     with contextlib.ExitStack() as stack:
         stack.callback(overlay.cleanup, work)
@@ -101,7 +103,7 @@ def run(b: Builder, st: StageState, instr: ast.Run, v: Vertex) -> None:
                                "options": ["rbind", "ro", "rprivate"]})
         spec = RunSpec(argv=argv, env=env, cwd=st.workdir, user=user, network=network,
                        diff_ids=list(st.diff_ids), mounts=oci_mounts, build_id=b.build_id)
-        with step_container(b.cfg, b.containers, b.lifecycle, spec) as ctr:
+        with step_container(b.cfg, b.containers, b.lifecycle, spec, b.defer) as ctr:
             code = ctr.run(v.output, b.cancel)
             if code != 0:
                 shown = " ".join(argv)
@@ -135,6 +137,8 @@ def _context_source(tree: Tree, source: str) -> str:
 def _prepare(b: Builder, m: MountSpec, work: Path, stack: contextlib.ExitStack
              ) -> dict[str, Any]:
     """The OCI mount for one ``--mount``; views and locks are released by ``stack``."""
+    from . import overlay
+
     work.mkdir(parents=True)
     if m.type == "tmpfs":
         opts = ["nosuid", "nodev"] + ([f"size={m.size}"] if m.size else [])

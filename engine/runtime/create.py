@@ -18,8 +18,8 @@ from ..errors import EngineError, InvalidArgument
 from ..fsutil import atomic_write_bytes, atomic_write_json
 from ..images.store import ImageRecord
 from ..types import CreateOptions
-from . import caps as capmod
 from . import attachments, healthcfg, resources
+from . import caps as capmod
 from . import spec as specmod
 from .logs_write import parse_log_opts
 from .options import (

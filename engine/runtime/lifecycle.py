@@ -12,18 +12,13 @@ import json
 import os
 import select
 import signal
-import subprocess
 import sys
 import time
 from typing import Any
 
-from ..cgroups import get_driver
 from ..config import EngineConfig
 from ..errors import Conflict, EngineError, NotFound, Unavailable
 from ..events import EventLog
-from ..network import attach as netattach
-from . import rootfs, zygote
-from .options import parse_signal
 from .state import ACTIVE, ContainerStore, alive
 
 MONITOR = [sys.executable, "-m", "engine.runtime.monitor"]
@@ -65,8 +60,12 @@ class Lifecycle:
                                 "the container was stopped")
             st.update(monitor_pid=0, monitor_start=0, pid=0, pid_start=0, paused=False)
             self.store.save(rec)
+        from . import rootfs
+
         rootfs.unmount(self.store.dir(cid) / "merged")
         self._remove_cgroup(cid)
+        from ..network import attach as netattach  # deferred: ps and inspect skip it
+
         netattach.released_by_refresh(self.cfg.root, rec)
         if was_active and folded is None:
             self.emit("die", rec, exitCode=str(st["exit_code"]))
@@ -83,7 +82,13 @@ class Lifecycle:
             rec["state"].update(manual_stop=False)
             self.store.save(rec, sync="file")  # runtime state: see Monitor.update
         # Bridge networks are wired here, before the monitor (which never uses netlink).
+        from ..network import attach as netattach
+
         netattach.before_monitor(self.cfg.root, rec, self.refresh)
+        import subprocess
+
+        from . import zygote
+
         r, w = os.pipe()
         if zygote.spawn(self.cfg.root, cid, w, wait_attach=wait_attach):
             os.close(w)  # a fork of the root's zygote holds it now (zygote.py)
@@ -113,13 +118,20 @@ class Lifecycle:
         rec = self.refresh(cid)
         st = rec["state"]
         if st["status"] not in ACTIVE:
+            if st.get("monitor_pid"):
+                # A live monitor between a run and its restart decision (it records
+                # "exited" before "restarting"): make the stop stick, let it end.
+                self._mark_manual_stop(cid)
+                with contextlib.suppress(Unavailable, NotFound):
+                    self.wait(cid, 10.0)
+                    rec = self.refresh(cid)
             return rec
         self._mark_manual_stop(cid)
         if st["status"] == "restarting":
             return self._wait_inactive(cid, 5.0)
         if st.get("paused"):
             self.unpause(cid)
-        sig = parse_signal(rec["config"].get("StopSignal") or "SIGTERM")
+        sig = _parse_signal(rec["config"].get("StopSignal") or "SIGTERM")
         t = rec["config"].get("StopTimeout")
         wait = float(timeout if timeout is not None else (t if t is not None else 10))
         self.emit("kill", rec, signal=str(int(sig)))  # docker's order: kill, die, stop
@@ -136,7 +148,7 @@ class Lifecycle:
         return done
 
     def kill(self, cid: str, sig_name: str = "SIGKILL") -> None:
-        sig = parse_signal(sig_name)
+        sig = _parse_signal(sig_name)
         rec = self.refresh(cid)
         st = rec["state"]
         if st["status"] not in ("running", "paused"):
@@ -155,7 +167,7 @@ class Lifecycle:
         rec = self._running(cid, "pause")
         if rec["state"].get("paused"):
             raise Conflict(f"container {rec['name']} is already paused")
-        driver = get_driver(self.cfg)
+        driver = _driver(self.cfg)
         driver.freeze(driver.handle(cid))
         self._set(cid, paused=True, status="paused")
         self.emit("pause", rec)
@@ -164,7 +176,7 @@ class Lifecycle:
         rec = self.refresh(cid)
         if not rec["state"].get("paused"):
             raise Conflict(f"container {rec['name']} is not paused")
-        driver = get_driver(self.cfg)
+        driver = _driver(self.cfg)
         driver.thaw(driver.handle(cid))
         self._set(cid, paused=False, status="running")
         self.emit("unpause", rec)
@@ -221,7 +233,7 @@ class Lifecycle:
         raise Unavailable("the container did not stop in time")
 
     def _kill_cgroup(self, cid: str) -> None:
-        driver = get_driver(self.cfg)
+        driver = _driver(self.cfg)
         h = driver.handle(cid)
         if driver.exists(h):
             with contextlib.suppress(EngineError):
@@ -230,7 +242,7 @@ class Lifecycle:
             driver.kill_all(h, signal.SIGKILL)
 
     def _remove_cgroup(self, cid: str) -> None:
-        driver = get_driver(self.cfg)
+        driver = _driver(self.cfg)
         h = driver.handle(cid)
         if driver.exists(h):
             driver.remove(h)
@@ -272,6 +284,20 @@ def _wait_pid(st: dict[str, Any], timeout: float) -> bool:
         return bool(ready)
     finally:
         os.close(fd)
+
+
+# Deferred imports: `ps`, `inspect` and `logs` load this module but need neither
+# the cgroup drivers nor the option parsers (tens of ms at every CLI call).
+def _driver(cfg: EngineConfig) -> Any:
+    from ..cgroups import get_driver
+
+    return get_driver(cfg)
+
+
+def _parse_signal(name: str) -> int:
+    from .options import parse_signal
+
+    return parse_signal(name)
 
 
 def _read_exit(path: Any, started_at: float) -> dict[str, Any] | None:

@@ -11,51 +11,23 @@ from __future__ import annotations
 import contextlib
 import io
 import itertools
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from .logs_write import MAX_LINE, parse_time, rfc3339_nano, rotated_files, rotated_name
+from .logs import MAX_LINE, LogEntry, parse_line, rotated_files, rotated_name
+from .logs import format_entry as format_entry  # where the CLI looks
 
 BLOCK = 64 * 1024  # backwards-read unit for --tail
 _LONGEST_LINE = 6 * MAX_LINE + 1024  # json-file line for a full 16 KiB of control bytes
 _MAX_PENDING = 4 * 1024 * 1024  # a follower drops an unterminated run longer than this
 
 
-@dataclass(frozen=True, slots=True)
-class LogEntry:
-    """One json-file line: the stream, the raw output (with its newline) and its time."""
-
-    stream: str
-    data: bytes
-    time_ns: int
-
-
-def format_entry(e: LogEntry, timestamps: bool = False) -> bytes:
-    """The entry as ``docker logs`` prints it; ``-t`` adds a fixed-width RFC3339Nano time."""
-    return (rfc3339_nano(e.time_ns, fixed=True).encode() + b" " if timestamps else b"") + e.data
-
-
 def _open(path: Path) -> BinaryIO:
     # Every read goes through here, so a test can count the bytes a --tail reads.
     return open(path, "rb")
-
-
-def parse_line(raw: bytes) -> LogEntry | None:
-    """One json-file line; None for anything malformed (readers skip those)."""
-    try:
-        d = json.loads(raw)
-        log, stream, t = d.get("log", ""), d.get("stream", "stdout"), d["time"]
-    except (ValueError, AttributeError, KeyError, TypeError):  # not JSON, not an object
-        return None
-    ns = parse_time(t) if isinstance(t, str) else None
-    if ns is None or not isinstance(log, str) or not isinstance(stream, str):
-        return None
-    return LogEntry(stream, log.encode("utf-8", "replace"), ns)
 
 
 class _Seg:
@@ -138,23 +110,25 @@ def _line_end(f: BinaryIO, size: int) -> int:
     return start + f.read(size - start).rfind(b"\n") + 1
 
 
-def _split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Seg], bool]:
-    """:func:`_open_split`, scanned again when the current file changed meanwhile: after
-    two rotations within one scan, a newer file can turn up behind an older one."""
-    for _ in range(4):
+def _split(path: Path, f: BinaryIO | None) -> tuple[list[_Seg], list[_Seg], bool]:
+    """:func:`_open_split` around the file ``f`` we hold, scanned again when the current
+    file changed meanwhile: after two rotations within one scan, a newer file can turn up
+    behind an older one. ``f``'s first line is read each time: it may have been empty."""
+    for attempt in range(5):
         try:  # held open, so its inode number cannot be reused by a newer file meanwhile
             anchor: BinaryIO | None = _open(path)
         except FileNotFoundError:
             anchor = None
-        older, newer, found = _open_split(path, ino, head)
+        ino = os.fstat(f.fileno()).st_ino if f else -1
+        older, newer, found = _open_split(path, ino, _Seg(f, False).head() if f else b"")
         same = _inode(path) == (os.fstat(anchor.fileno()).st_ino if anchor else -1)
         if anchor:
             anchor.close()
-        if same:
+        if same or attempt == 4:  # or rotating all the time: take what we have
             return older, newer, found
         for seg in older + newer:
             seg.f.close()
-    return _open_split(path, ino, head)  # rotating all the time: take what we get
+    raise AssertionError("unreachable")
 
 
 def _snapshot(path: Path) -> tuple[list[_Seg], _Seg | None]:
@@ -164,8 +138,7 @@ def _snapshot(path: Path) -> tuple[list[_Seg], _Seg | None]:
         cur: _Seg | None = _Seg(_open(path), False)
     except FileNotFoundError:
         cur = None
-    ino = os.fstat(cur.f.fileno()).st_ino if cur else -1
-    older, newer, _ = _split(path, ino, cur.head() if cur else b"")
+    older, newer, _ = _split(path, cur.f if cur else None)
     for seg in newer:  # rotated after we opened the current file: later entries
         seg.f.close()
     if not cur:
@@ -274,7 +247,7 @@ def _switch(path: Path, old: _Live, new: _Live, since: int | None) -> Iterator[L
     (several rotations within one poll), which was opened before looking for them."""
     try:
         yield from old.drain(since)  # every write to it happened before its rename
-        older, newer, _ = _split(path, old.ino, _Seg(old.f, False).head())
+        older, newer, _ = _split(path, old.f)
         new_head = _Seg(new.f, False).head()
         between = list(itertools.takewhile(lambda seg: not seg.matches(new.ino, new_head), newer))
         try:

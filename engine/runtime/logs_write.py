@@ -8,22 +8,14 @@ by that small, single-threaded process, so it sticks to the standard library
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from engine.errors import InvalidArgument, Unavailable
+from engine.errors import Unavailable
 
-# docker's copier reads stdio through a 16 KiB buffer and emits a full buffer
-# without a newline as a partial message; we keep the same unit.
-MAX_LINE = 16 * 1024
-
-_SIZE_RE = re.compile(r"(\d+(?:\.\d+)?) ?([kmgtp]?)i?b?", re.IGNORECASE)
-_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
-_TRUE = {"1", "t", "true"}  # Go's strconv.ParseBool, which docker uses for compress
-_FALSE = {"0", "f", "false"}
+from .logs import MAX_LINE, LogOptions, rfc3339_nano, rotated_files, rotated_name
+from .logs import parse_log_opts as parse_log_opts  # where the monitor and create look
 
 # Go's encoder (docker writes json-file through it) escapes control characters
 # as \u00XX except \n and \r, and also <, >, & and U+2028/9 (HTML-safe JSON).
@@ -31,101 +23,6 @@ _FALSE = {"0", "f", "false"}
 _ESCAPES: dict[int, str] = {c: f"\\u{c:04x}" for c in range(0x20)}
 _ESCAPES.update({ord("\n"): "\\n", ord("\r"): "\\r", ord('"'): '\\"', ord("\\"): "\\\\"})
 _ESCAPES.update({c: f"\\u{c:04x}" for c in (ord("<"), ord(">"), ord("&"), 0x2028, 0x2029, 0xFFFD)})
-
-
-@dataclass(frozen=True, slots=True)
-class LogOptions:
-    """json-file ``--log-opt``s: rotate past ``max_size`` bytes, keep ``max_file`` files."""
-
-    max_size: int = 10 * 1024 * 1024
-    max_file: int = 3
-    compress: bool = False
-
-
-def parse_size(text: str, what: str = "size") -> int:
-    """docker's size syntax (``units.RAMInBytes``): ``512k``, ``10m``, ``1.5g``, ``100b``;
-    multiples of 1024. Anything else, or not positive, is an InvalidArgument."""
-    m = _SIZE_RE.fullmatch(text.strip())
-    size = int(float(m.group(1)) * _UNITS[m.group(2).lower()]) if m else 0
-    if size <= 0:
-        raise InvalidArgument(f"invalid {what} {text!r}: expected a positive size such as "
-                              "512k, 10m or 1g")
-    return size
-
-
-def parse_log_opts(opts: list[str]) -> LogOptions:
-    """Turn repeated ``--log-opt key=value`` arguments into :class:`LogOptions`."""
-    vals: dict[str, str] = {}
-    for opt in opts:
-        key, sep, value = opt.partition("=")
-        if not sep or not key:
-            raise InvalidArgument(f"invalid log opt {opt!r}: expected key=value")
-        if key not in ("max-size", "max-file", "compress"):
-            raise InvalidArgument(f"unknown log opt {key!r} for json-file log driver "
-                                  "(supported: max-size, max-file, compress)")
-        vals[key] = value  # repeated keys: the last one wins, as in docker
-    d = LogOptions()
-    max_size, max_file, compress = d.max_size, d.max_file, d.compress
-    if "max-size" in vals:
-        max_size = parse_size(vals["max-size"], "max-size")
-    if "max-file" in vals:
-        raw = vals["max-file"].strip()
-        if not raw.isdigit() or int(raw) < 1:
-            raise InvalidArgument(f"invalid max-file {vals['max-file']!r}: expected a whole "
-                                  "number of at least 1")
-        max_file = int(raw)
-    if "compress" in vals:
-        flag = vals["compress"].strip().lower()
-        if flag not in _TRUE | _FALSE:
-            raise InvalidArgument(f"invalid compress {vals['compress']!r}: expected true or false")
-        compress = flag in _TRUE
-    if compress and max_file < 2:
-        raise InvalidArgument("compress needs max-file of at least 2: nothing is rotated otherwise")
-    return LogOptions(max_size=max_size, max_file=max_file, compress=compress)
-
-
-_last_second: tuple[int, str] = (-1, "")
-
-
-def rfc3339_nano(ns: int, *, fixed: bool = False) -> str:
-    """UTC time as Go formats it: ``RFC3339Nano`` trims trailing zeros (json-file's
-    ``time``); ``fixed`` keeps nine digits (docker's ``logs -t`` prefix)."""
-    global _last_second
-    sec, frac = divmod(ns, 1_000_000_000)
-    if _last_second[0] != sec:  # lines come in bursts within one second: format it once
-        _last_second = (sec, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec)))
-    digits = f"{frac:09d}" if fixed else f"{frac:09d}".rstrip("0")
-    return f"{_last_second[1]}.{digits}Z" if digits else f"{_last_second[1]}Z"
-
-
-_SEC_CACHE: dict[str, int] = {}
-
-
-def parse_time(t: str) -> int | None:
-    """``2026-11-27T21:13:33.123456789Z`` (or ``±HH:MM``) to Unix nanoseconds; None if malformed."""
-    try:
-        base, rest = t[:19], t[19:]
-        if (sec := _SEC_CACHE.get(base)) is None:
-            if base[4:17:3].upper() != "--T::":
-                return None
-            if len(_SEC_CACHE) > 4096:  # consecutive lines share seconds; keep the cache small
-                _SEC_CACHE.clear()
-            from datetime import UTC, datetime  # readers only; the monitor never gets here
-
-            y, mo, d, h, mi, s = (int(base[i:i + 2 + 2 * (i == 0)]) for i in (0, 5, 8, 11, 14, 17))
-            sec = _SEC_CACHE[base] = int(datetime(y, mo, d, h, mi, s, tzinfo=UTC).timestamp())
-        if rest[-1:] in ("Z", "z"):
-            rest, off = rest[:-1], 0
-        elif len(rest) >= 6 and rest[-6] in "+-" and rest[-3] == ":":
-            off = (int(rest[-5:-3]) * 3600 + int(rest[-2:]) * 60) * (-1 if rest[-6] == "-" else 1)
-            rest = rest[:-6]
-        else:
-            return None
-        if rest and not (rest[0] == "." and rest[1:].isascii() and rest[1:].isdigit()):
-            return None
-        return (sec - off) * 1_000_000_000 + (int((rest[1:] + "0" * 9)[:9]) if rest else 0)
-    except ValueError:
-        return None
 
 
 def utf8_cut(data: bytes, n: int) -> int:
@@ -137,26 +34,6 @@ def utf8_cut(data: bytes, n: int) -> int:
     if cut <= 0 or (cut < len(data) and (data[cut] & 0xC0) == 0x80):
         return n
     return cut
-
-
-def rotated_name(path: Path, k: int, gz: bool = False) -> Path:
-    return path.with_name(f"{path.name}.{k}{'.gz' if gz else ''}")
-
-
-def rotated_files(path: Path) -> list[tuple[int, Path, bool]]:
-    """``ctr.log.K`` and ``ctr.log.K.gz`` as (K, path, gzipped), newest (K=1) first and,
-    for one K, the plain file first: while it is being compressed it is the complete one."""
-    prefix = path.name + "."
-    try:
-        names = os.listdir(path.parent)
-    except FileNotFoundError:
-        return []
-    out = []
-    for name in names:
-        num = name[len(prefix):].removesuffix(".gz") if name.startswith(prefix) else ""
-        if num.isdigit():
-            out.append((int(num), path.parent / name, name.endswith(".gz")))
-    return sorted(out)
 
 
 class LogWriter:
@@ -279,7 +156,8 @@ class LogWriter:
         import shutil
 
         tmp = src.with_name(src.name + ".gz.tmp")
-        with open(src, "rb") as fin, gzip.open(tmp, "wb") as fout:
+        # Level 6 (Go's default, docker's too): the monitor stalls its pipes while it runs.
+        with open(src, "rb") as fin, gzip.open(tmp, "wb", compresslevel=6) as fout:
             shutil.copyfileobj(fin, fout, 1 << 20)
         # Readers prefer the plain file while both exist, so this order never hides data.
         os.rename(tmp, src.with_name(src.name + ".gz"))

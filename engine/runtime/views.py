@@ -5,15 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..images.model import rfc3339
-from ..network.views import settings as network_settings
 from ..types import ContainerSummary
-from ..volumes.plan import view as volume_view
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
 def _time(ts: float) -> str:
+    from ..images.model import rfc3339
+
     return rfc3339(ts) if ts else ZERO_TIME
 
 
@@ -59,10 +58,23 @@ def summary(rec: dict[str, Any]) -> ContainerSummary:
         command=" ".join(cmd), created=rec["created"], status=st.get("status", "created"),
         exit_code=int(st.get("exit_code", 0)), started_at=float(st.get("started_at", 0)),
         finished_at=float(st.get("finished_at", 0)), labels=dict(cfg.get("Labels") or {}),
-        pid=int(st.get("pid", 0)), health=_health_status(rec))
+        pid=int(st.get("pid", 0)), health=_health_status(rec), ports=_ports(rec))
+
+
+def _ports(rec: dict[str, Any]) -> str:
+    ports = (rec.get("network_settings") or {}).get("Ports")
+    if not ports:
+        return ""  # most containers: no import at all
+    from ..network.ports import format_ports
+
+    return format_ports(ports)
 
 
 def inspect(rec: dict[str, Any], cdir: str, spec: dict[str, Any]) -> dict[str, Any]:
+    # Deferred: `ps` loads this module for summary() and needs none of these.
+    from ..network.views import settings as network_settings
+    from ..volumes.plan import view as volume_view
+
     cfg, st, hc = rec["config"], rec["state"], rec["host_config"]
     status = st.get("status", "created")
     args = spec.get("process", {}).get("args", [])

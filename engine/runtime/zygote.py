@@ -31,10 +31,12 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 from . import attach
+from .state import proc_start_time
 
 SOCKET = "zygote.sock"
 ENGINE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,6 +61,7 @@ def spawn(root: Path, cid: str, ready_w: int, *, wait_attach: bool) -> bool:
     """
     if os.environ.get(DISABLE_ENV) != "1":  # TEMP opt-in while under test
         return False
+    root = Path(os.path.abspath(root))  # the zygote works from "/"
     req = dict(identity(), cid=cid, wait_attach=wait_attach, env=_child_env(),
                cwd=_cwd(), umask=_umask())
     line = json.dumps(req).encode() + b"\n"
@@ -83,6 +86,31 @@ def spawn(root: Path, cid: str, ready_w: int, *, wait_attach: bool) -> bool:
         stale = True  # that zygote ran other code and has gone: start a fresh one
 
 
+def stop(root: Path, timeout: float = 5.0) -> bool:
+    """Ask ``root``'s zygote to exit and wait until it has; True if none is left.
+
+    For whoever is about to tear a root down while keeping its directory (test
+    fixtures, tools); the zygote otherwise goes when idle or when the root goes.
+    Monitors it forked are separate processes and keep running.
+    """
+    sock = connect(Path(os.path.abspath(root)))
+    if sock is None:
+        return True
+    with sock:
+        try:
+            sock.sendall(b'{"quit": true}\n')
+            answer = _answer(sock) or {}
+        except OSError:
+            return False
+    pid = int(answer.get("bye") or 0)
+    end = time.monotonic() + timeout
+    while pid and time.monotonic() < end:
+        if proc_start_time(pid) == 0:  # gone (or a zombie about to be reaped)
+            return True
+        time.sleep(0.01)
+    return not pid
+
+
 def connect(root: Path) -> socket.socket | None:
     try:
         return attach.connect(str(root / SOCKET), timeout=2.0)
@@ -98,6 +126,7 @@ def start(root: Path, timeout: float = 30.0) -> bool:
     """
     from ..fsutil import file_lock
 
+    root = Path(os.path.abspath(root))
     try:
         with file_lock(root / "locks" / "zygote.lock"):
             sock = connect(root)

@@ -113,6 +113,10 @@ class Zygote:
             req = json.loads(data)
             if int.from_bytes(uid[4:8], sys.byteorder) != os.geteuid():
                 return _reply(conn, {"error": "not the zygote's user"})
+            if req.get("quit"):
+                self.close()
+                _reply(conn, {"bye": os.getpid()})
+                return False
             if any(req.get(k) != v for k, v in self.ident.items()) or self._changed():
                 self.close()  # unlink first: the front end's next connect starts a new one
                 _reply(conn, {"stale": True})

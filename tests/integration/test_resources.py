@@ -137,9 +137,23 @@ def test_cpus_half_reads_fifty_percent(rt: Path) -> None:
                "sh", "-c", "while :; do :; done")
     assert r.returncode == 0, r.stderr
     stats_json(rt, "busy")  # leaves the reading the next call pairs with
+    idle_before = _host_idle()
     time.sleep(1.0)  # a one-second window, like docker's; not an assertion
     cpu = float(stats_json(rt, "busy")["busy"]["CPUPerc"].rstrip("%"))
+    idle = _host_idle() - idle_before
+    assert cpu <= 65.0  # the quota caps it whatever else runs
+    if cpu < 35.0 and idle < 0.1:
+        # Other work kept every CPU busy: the loop got less than its quota, and stats
+        # reported that truthfully. Not a verdict on the reading.
+        pytest.skip(f"host saturated during the window (CPU {cpu} %, idle {idle:.2f} s)")
     assert 35.0 <= cpu <= 65.0  # 50 % ± 15, the documented tolerance
+
+
+def _host_idle() -> float:
+    """Seconds of idle CPU time since boot, summed over CPUs (/proc/stat)."""
+    with open("/proc/stat") as f:
+        fields = f.readline().split()
+    return int(fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def test_update_memory_on_a_running_container(rt: Path) -> None:

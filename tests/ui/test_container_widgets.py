@@ -14,7 +14,7 @@ from tests.ui.conftest import FROZEN_NOW
 from widgets import ContainerTable, JsonTree, LogLine, LogView, ProcessTable, StatsView
 from widgets.container_table import status_text, usage_bar
 from widgets.log_view import chop, clean, timestamp
-from widgets.stats_view import binary_size, rates
+from widgets.stats_view import binary_size, rates, spark
 
 SIZE = (120, 36)
 
@@ -177,3 +177,10 @@ async def test_stats_view_shows_values_rates_and_a_note() -> None:
         assert str(view.query_one("#net-value").render()) == "4kB / 0B  (2kB/s)"
         assert rates(samples, "block") == [1000.0]
     assert binary_size(2_048_000) == "1.953MiB"  # as `pydock stats` prints it
+
+
+def test_spark_scales_from_zero_not_from_the_minimum() -> None:
+    assert spark([0.01, 0.03], 10, floor=1.0) == "▁▁"  # idle stays flat
+    assert spark([0, 50, 100], 10) == "▁▅█"
+    assert spark([0, 5, 10, 15, 20, 99], 5) == "▁▂▂▂█"  # the newest samples that fit
+    assert spark([], 5) == ""

@@ -168,3 +168,19 @@ def test_probe_has_docker_defaults() -> None:
                                            (3600 * 10**9, "1h0m0s")])
 def test_go_duration(ns: int, text: str) -> None:
     assert healthcfg.go_duration(ns) == text
+
+
+def test_monitor_side_modules_stay_stdlib() -> None:
+    """The monitor imports health and resources: no psutil, pyroute2 or UI toolkit."""
+    import subprocess
+    import sys
+
+    code = ("import sys, engine.runtime.monitor, engine.runtime.health, "
+            "engine.runtime.resources\n"
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('psutil', 'pyroute2', 'textual', 'rich', 'httpx') "
+            "or m.startswith('engine.stats'))))")
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == ""

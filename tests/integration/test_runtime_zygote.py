@@ -1,0 +1,191 @@
+"""The monitor zygote: reused across starts, falls back when it cannot help, never lingers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from engine.runtime import attach, zygote
+from engine.runtime.state import proc_start_time
+from tests.integration.runtime_helpers import (
+    IMAGE,
+    eventually,
+    import_busybox,
+    inspect,
+    pydock,
+    remove_all,
+)
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
+
+
+@pytest.fixture
+def zroot(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv(zygote.DISABLE_ENV, "1")
+    import_busybox(root, tmp_path)
+    yield root
+    remove_all(root)
+    zygote.stop(root)
+
+
+def _zygote_pids(root: Path) -> list[int]:
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"engine.runtime.zygote_server" in cmd and str(root).encode() in cmd:
+                out.append(int(pid))
+    return out
+
+
+def _status(pid: int, key: str) -> str:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return line.split(":", 1)[1].strip()
+    raise KeyError(key)
+
+
+def _gone(pid: int) -> bool:
+    return proc_start_time(pid) == 0
+
+
+def test_zygote_is_started_once_and_reused(zroot: Path) -> None:
+    for name in ("z1", "z2"):
+        r = pydock(zroot, "run", "-d", "--name", name, IMAGE, "sleep", "60")
+        assert r.returncode == 0, r.stderr
+    zpids = _zygote_pids(zroot)
+    assert len(zpids) == 1
+    zpid = zpids[0]
+    for name in ("z1", "z2"):
+        state = inspect(zroot, name)
+        mon = _monitor_pid(zroot, state["Id"])
+        assert int(_status(mon, "PPid")) == zpid
+        cmd = Path(f"/proc/{mon}/cmdline").read_bytes().replace(b"\0", b" ")
+        assert f"engine.runtime.monitor {zroot} {state['Id']}".encode() in cmd
+    # Detached and deaf to hangups; it holds no lock file open.
+    assert os.getsid(zpid) == zpid
+    assert int(_status(zpid, "SigIgn"), 16) & (1 << (signal.SIGHUP - 1))
+    fds = [os.readlink(f"/proc/{zpid}/fd/{fd}") for fd in os.listdir(f"/proc/{zpid}/fd")]
+    assert not [f for f in fds if "/locks/" in f]
+    # Each monitor serves its own container, and stop/rm work as before.
+    assert pydock(zroot, "exec", "z1", "true").returncode == 0
+    assert pydock(zroot, "rm", "-f", "z1", "z2").returncode == 0
+
+
+def _monitor_pid(root: Path, cid: str) -> int:
+    import json
+
+    return int(json.loads((root / "containers" / cid / "state.json").read_text())
+               ["state"]["monitor_pid"])
+
+
+def test_output_exit_code_and_attach_through_zygote(zroot: Path) -> None:
+    r = pydock(zroot, "run", "--rm", IMAGE, "sh", "-c", "echo out; echo err >&2; exit 3")
+    assert (r.returncode, r.stdout, r.stderr) == (3, "out\n", "err\n")
+    r = pydock(zroot, "run", "--rm", "-i", IMAGE, "cat", input=b"hello\n")
+    assert r.stdout == "hello\n"
+    assert _zygote_pids(zroot)
+
+
+def test_falls_back_when_disabled(zroot: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(zygote.DISABLE_ENV, "0")
+    r = pydock(zroot, "run", "--rm", IMAGE, "echo", "plain")
+    assert r.returncode == 0 and r.stdout == "plain\n"
+    assert not (zroot / zygote.SOCKET).exists() and not _zygote_pids(zroot)
+
+
+def test_replaces_a_dead_zygotes_socket(zroot: Path) -> None:
+    # A socket file nobody listens on (a zygote killed with -9): connect is refused.
+    dead = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    attach.bind(dead, str(zroot / zygote.SOCKET))
+    dead.close()
+    r = pydock(zroot, "run", "--rm", IMAGE, "true")
+    assert r.returncode == 0, r.stderr
+    assert len(_zygote_pids(zroot)) == 1
+
+
+def test_stale_zygote_answers_and_exits_then_caller_falls_back(
+        zroot: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert zygote.start(zroot)
+    (old,) = _zygote_pids(zroot)
+    # A front end whose engine lives elsewhere: that zygote must not serve it.
+    other = dict(zygote.identity(), engine="/elsewhere/engine")
+    monkeypatch.setattr(zygote, "identity", lambda: other)
+    r, w = os.pipe()
+    try:
+        assert zygote.spawn(zroot, "0" * 64, w, wait_attach=False) is False
+    finally:
+        os.close(w)
+    # Nothing was forked: we held the only write end, so the pipe is at EOF now.
+    assert os.read(r, 10) == b""
+    os.close(r)
+    eventually(lambda: _gone(old), 5, "the stale zygote to exit")
+
+
+def test_module_change_makes_it_stale(root: Path) -> None:
+    from engine.runtime import zygote_server
+
+    zyg = zygote_server.Zygote(root)
+    try:
+        assert not zyg._changed()
+        path = next(iter(zyg.stamps))
+        zyg.stamps[path] = (0, 0, 0)
+        assert zyg._changed()
+    finally:
+        zyg.close()
+        os.close(zyg.watch)
+
+
+def test_exits_when_root_removed(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gone = root.parent / (root.name + "-z")
+    gone.mkdir()
+    (gone / "locks").mkdir()
+    assert zygote.start(gone)
+    (pid,) = _zygote_pids(gone)
+    subprocess.run(["rm", "-rf", str(gone)], check=True)
+    eventually(lambda: _gone(pid), 3, "the zygote to notice its root is gone")
+
+
+def test_exits_when_idle(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PYDOCK_ZYGOTE_IDLE", "0.5")
+    (root / "locks").mkdir()
+    assert zygote.start(root)
+    (pid,) = _zygote_pids(root)
+    t0 = time.monotonic()
+    eventually(lambda: _gone(pid), 6, "the idle zygote to exit")
+    assert time.monotonic() - t0 < 5
+    assert not (root / zygote.SOCKET).exists()
+
+
+def test_stop(root: Path) -> None:
+    (root / "locks").mkdir()
+    assert zygote.start(root)
+    (pid,) = _zygote_pids(root)
+    assert zygote.stop(root)
+    assert _gone(pid) and not (root / zygote.SOCKET).exists()
+    assert zygote.stop(root)  # none running: nothing to do
+
+
+def test_survives_its_front_end(zroot: Path) -> None:
+    # Start through a CLI process that is gone right after: the container and the
+    # zygote live on, and a later front end uses the same zygote.
+    code = ("import sys; from app.cli.main import main; "
+            f"sys.exit(main(['--root', {str(zroot)!r}, 'run', '-d', '--name', 'bg', "
+            f"{IMAGE!r}, 'sleep', '60']))")
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                   env=dict(os.environ), start_new_session=True)
+    (zpid,) = _zygote_pids(zroot)
+    assert inspect(zroot, "bg")["State"]["Running"]
+    assert pydock(zroot, "run", "--rm", IMAGE, "true").returncode == 0
+    assert _zygote_pids(zroot) == [zpid]
