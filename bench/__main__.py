@@ -21,6 +21,7 @@ MODULES = [
     "bench.containers",
     "bench.build",
     "bench.stats",
+    "bench.network",
 ]
 
 RESULTS = Path(__file__).with_name("results.json")

@@ -24,8 +24,13 @@ if TYPE_CHECKING:
 class NetworksMixin:
     config: EngineConfig
     events: EventLog
-    lifecycle: Lifecycle
-    containers: ContainerStore
+
+    if TYPE_CHECKING:  # provided by ContainersMixin
+        @property
+        def lifecycle(self) -> Lifecycle: ...
+
+        @property
+        def containers(self) -> ContainerStore: ...
 
     @cached_property
     def networks(self) -> NetworkStore:

@@ -2,7 +2,7 @@
 
 Only the target stage and the stages it needs (its base, ``COPY --from``,
 ``RUN --mount=…,from=``) are built, each at most once; with ``parallel`` the
-stages the target will need are started ahead in a thread pool, so
+stages the target will need are started ahead, each in its own thread, so
 independent ones build at the same time. ARG scoping is Docker's: ARGs before
 the first FROM (plus BuildKit's automatic platform ARGs) are visible to FROM
 lines and to a bare ``ARG NAME`` inside a stage; ``--build-arg`` overrides

@@ -19,13 +19,14 @@ import hashlib
 import json
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import atomic_write_json, file_lock, read_json
+from ..fsutil import file_lock, read_json
 
 VERSION = 1
 BUILD_LABEL = "io.pydock.build"  # on step containers: the build that owns them
@@ -78,7 +79,7 @@ class BuildCache:
         with file_lock(self._lock):
             db = self._load()
             yield db
-            atomic_write_json(self.index, db)
+            _replace_json(self.index, db)
 
     def lookup(self, key: str) -> CacheResult | None:
         # Lock-free: the index is replaced atomically, never written in place.
@@ -128,6 +129,23 @@ class BuildCache:
                     os.rename(entry.path, trash)
                     gone.append(trash)
         return count, gone
+
+
+def _replace_json(path: Path, obj: Any) -> None:
+    """Atomic (readers see the old or the new index) but not fsynced: it is a cache.
+
+    After a crash the worst case is a lost entry, whose layer the image GC then
+    collects; skipping the fsyncs keeps them off every build step's path.
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, separators=(",", ":"), sort_keys=True)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def live_refs(root: Path) -> tuple[set[str], set[str]]:

@@ -45,22 +45,17 @@ def run_build(eng: Engine, context: Context, opts: BuildOptions) -> Iterator[Bui
     eng.config.tmp_dir.mkdir(parents=True, exist_ok=True)
     sweep_stale(eng)
     work = Path(tempfile.mkdtemp(dir=eng.config.tmp_dir, prefix=f"build-{os.getpid()}-"))
-    unpacked: Path | None = None
     try:
-        root, df_path, df_text, unpacked = _context(context, opts, work)
+        root, df_path, df_text = _context(context, opts, work)
         dockerfile = parse_dockerfile(df_text, filename=df_path)
         ignore = DockerIgnore.for_context(root, df_path if os.path.isfile(df_path) else None)
         yield from _run(eng, opts, dockerfile, Tree(root, ignore), tags, work)
     finally:
         overlay.cleanup(work)
-        if unpacked is not None:
-            shutil.rmtree(unpacked, ignore_errors=True)
 
 
-def _context(context: Context, opts: BuildOptions, work: Path
-             ) -> tuple[Path, str, bytes, Path | None]:
-    """(context root, Dockerfile name, Dockerfile bytes, dir to delete afterwards)."""
-    unpacked = None
+def _context(context: Context, opts: BuildOptions, work: Path) -> tuple[Path, str, bytes]:
+    """(context root, Dockerfile path or name, Dockerfile bytes); temporaries go in ``work``."""
     if context is None or context == "":
         root = work / "empty-context"
         root.mkdir()
@@ -74,25 +69,22 @@ def _context(context: Context, opts: BuildOptions, work: Path
         spool = work / "context.tar"
         with open(spool, "wb") as f:
             shutil.copyfileobj(context, f, 1 << 20)
-        if tarfile.is_tarfile(spool):
-            with open(spool, "rb") as f:
-                root = unpack_tar(f, work)
-        elif opts.dockerfile_text is None and opts.dockerfile is None:
+        if not tarfile.is_tarfile(spool):
+            if opts.dockerfile_text is not None or opts.dockerfile is not None:
+                raise InvalidArgument("the build context on stdin is not a tar archive")
             root = work / "empty-context"  # `build - < Dockerfile`: no context at all
             root.mkdir()
-            return root, "Dockerfile", spool.read_bytes(), None
-        else:
-            raise InvalidArgument("the build context on stdin is not a tar archive")
+            return root, "Dockerfile", spool.read_bytes()
+        with open(spool, "rb") as f:
+            root = unpack_tar(f, work)
         spool.unlink()
     if opts.dockerfile_text is not None:
-        return root, opts.dockerfile or "Dockerfile", opts.dockerfile_text, unpacked
+        return root, opts.dockerfile or "Dockerfile", opts.dockerfile_text
     df = Path(opts.dockerfile or "Dockerfile")
     path = df if df.is_absolute() else root / df
     try:
-        return root, str(path), path.read_bytes(), unpacked
+        return root, str(path), path.read_bytes()
     except OSError as err:
-        if unpacked is not None:
-            shutil.rmtree(unpacked, ignore_errors=True)
         raise InvalidArgument(f"cannot read the Dockerfile {str(path)!r}: "
                               f"{err.strerror or err}") from err
 

@@ -29,7 +29,7 @@ from ..types import NetworkCreateOptions
 DEFAULT = "pydock0"
 DEFAULT_ALIASES = ("bridge", DEFAULT)
 DEFAULT_SUBNET = "10.88.0.0/16"
-USER_POOL = ipaddress.ip_network("10.89.0.0/16")
+USER_POOL = ipaddress.IPv4Network("10.89.0.0/16")
 RESERVED = ("none", "host", "bridge", DEFAULT, "default")
 BRIDGE_OPT = "com.docker.network.bridge.name"
 DEFAULT_OPT = "com.docker.network.bridge.default_bridge"
@@ -210,7 +210,7 @@ def _gateway(subnet: ipaddress.IPv4Network, wanted: str | None) -> ipaddress.IPv
 
 def host_routes(path: str = "/proc/net/route") -> list[ipaddress.IPv4Network]:
     """IPv4 routes of this network namespace (default route excluded), from procfs."""
-    out = []
+    out: list[ipaddress.IPv4Network] = []
     try:
         lines = Path(path).read_text().splitlines()[1:]
     except OSError:

@@ -103,17 +103,15 @@ def _open_split(path: Path, ino: int, head: bytes) -> tuple[list[_Seg], list[_Se
 
 
 def _line_end(f: BinaryIO, size: int) -> int:
-    """Offset just after the last newline before ``size``; one read is enough, since no
-    line of ours is longer than 16 KiB of output escaped at most sixfold."""
+    """Offset after the last newline before ``size``; no line is longer than one read."""
     start = max(0, size - _LONGEST_LINE)
     f.seek(start)
     return start + f.read(size - start).rfind(b"\n") + 1
 
 
 def _split(path: Path, f: BinaryIO | None) -> tuple[list[_Seg], list[_Seg], bool]:
-    """:func:`_open_split` around the file ``f`` we hold, scanned again when the current
-    file changed meanwhile: after two rotations within one scan, a newer file can turn up
-    behind an older one. ``f``'s first line is read each time: it may have been empty."""
+    """:func:`_open_split` around ``f`` (its first line read anew: it may have been empty),
+    again if the set rotated meanwhile: a newer file can then turn up behind an older one."""
     for attempt in range(5):
         try:  # held open, so its inode number cannot be reused by a newer file meanwhile
             anchor: BinaryIO | None = _open(path)

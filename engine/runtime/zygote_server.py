@@ -74,14 +74,21 @@ class Zygote:
         self.sock_ino = os.stat(tmp).st_ino
         os.rename(tmp, root / SOCKET)
         self.watch = libc.inotify_init1()
-        libc.inotify_add_watch(self.watch, root, libc.IN_DELETE_SELF | libc.IN_MOVE_SELF)
+        libc.inotify_add_watch(self.watch, root, libc.IN_DELETE_SELF | libc.IN_MOVE_SELF
+                               | libc.IN_DELETE)  # zygote.sock goes first in an rm -r
+        # The bound socket pins the root's dentry, so its IN_DELETE_SELF comes only
+        # once the socket is closed: the parent's entry events say it at once.
+        with contextlib.suppress(OSError):
+            libc.inotify_add_watch(self.watch, root.parent, libc.IN_DELETE | libc.IN_MOVED_FROM)
         self.last = time.monotonic()
 
     def serve(self) -> None:
         while self._current():
             ready, _, _ = select.select([self.listener, self.watch], [], [], TICK)
             if self.watch in ready:
-                return  # the root was removed or moved away
+                with contextlib.suppress(BlockingIOError):
+                    os.read(self.watch, 65536)  # what changed is re-checked by _current()
+                continue
             if self.listener in ready:
                 conn, _ = self.listener.accept()
                 with conn:

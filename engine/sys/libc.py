@@ -295,8 +295,10 @@ def set_cmdline(title: str) -> None:
 # The zygote watches its engine root so it exits the moment the root is removed.
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
-IN_MOVE_SELF = 0x800
+IN_MOVED_FROM = 0x40
+IN_DELETE = 0x200
 IN_DELETE_SELF = 0x400
+IN_MOVE_SELF = 0x800
 
 
 def inotify_init1(flags: int = IN_NONBLOCK | IN_CLOEXEC) -> int:

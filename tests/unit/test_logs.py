@@ -252,13 +252,13 @@ def test_missing_log_reads_as_empty(tmp_path: Path) -> None:
 @pytest.mark.parametrize("compress", [False, True])
 def test_reads_racing_rotations_see_one_unbroken_run(tmp_path: Path, compress: bool) -> None:
     p = tmp_path / "ctr.log"
-    w = LogWriter(p, LogOptions(max_size=1500, max_file=1000, compress=compress))
+    w = LogWriter(p, LogOptions(max_size=3000, max_file=1000, compress=compress))
     done = threading.Event()
 
-    def produce() -> None:
+    def produce() -> None:  # a rotation every 40 lines or so
         for i in range(1500):
             w.write("stdout", f"{i}\n".encode())
-            if i % 50 == 0:
+            if i % 20 == 0:
                 time.sleep(0.001)
         w.close()
         done.set()

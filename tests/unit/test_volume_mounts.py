@@ -48,8 +48,8 @@ def test_parse_volume_rejects(spec: str) -> None:
 def test_parse_mount() -> None:
     assert parse_mount("type=bind,source=/h,target=/c,readonly") == MountRequest(
         "bind", "/h", "/c", read_only=True, propagation="rprivate")
-    assert parse_mount("src=v,dst=/c,volume-nocopy,volume-label=a=b") == MountRequest(
-        "volume", "v", "/c", nocopy=True, labels=(("a", "b"),))
+    assert parse_mount("src=vv,dst=/c,volume-nocopy,volume-label=a=b") == MountRequest(
+        "volume", "vv", "/c", nocopy=True, labels=(("a", "b"),))
     assert parse_mount("type=volume,dst=/anon,ro=false") == MountRequest("volume", "", "/anon")
     assert parse_mount("type=tmpfs,dst=/t,tmpfs-size=64m,tmpfs-mode=1777").tmpfs_options == (
         "noexec", "nosuid", "nodev", f"size={64 << 20}", "mode=1777")
