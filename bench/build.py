@@ -5,7 +5,9 @@ means ``--no-cache`` (every RUN is a real container); cached means a rebuild
 where every step hits the cache. Everything goes through the CLIs, peers with
 ``--network none`` (they must never set up networking here). Docker's legacy
 builder is ``DOCKER_BUILDKIT=0``; BuildKit needs the buildx plugin and is
-reported as missing when it is not installed. Figures are medians.
+reported as missing when it is not installed. Rounds are interleaved (each
+tool once per round) so every tool sees the same moments of a shared machine;
+figures are medians.
 """
 
 from __future__ import annotations
@@ -32,67 +34,81 @@ CMD ["sh"]
 """
 COLD_RUNS = 5
 CACHED_RUNS = 10
+TAG = "pydock-bench-build:latest"
 
 
-def _time(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
-    t0 = time.perf_counter()
-    r = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, timeout=300)
-    elapsed = time.perf_counter() - t0
-    if r.returncode != 0:
-        raise RuntimeError(f"{argv[0]} build failed: {(r.stderr or r.stdout)[-300:]}")
-    return elapsed, r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
+class Tool:
+    """One builder under test: its command, its timings, its images to clean up."""
+
+    def __init__(self, name: str, build: list[str], env: dict[str, str],
+                 rmi: list[str] | None) -> None:
+        self.name, self.build, self.env, self.rmi = name, build, env, rmi
+        self.cold: list[float] = []
+        self.cached: list[float] = []
+        self.ids: list[str] = []
+        self.error = ""
+
+    def once(self, ctx: Path, *, cold: bool) -> None:
+        if self.error:
+            return
+        argv = [*self.build, *(["--no-cache"] if cold else []), "--network", "none", "-q",
+                "-t", TAG, "."]
+        t0 = time.perf_counter()
+        try:
+            r = subprocess.run(argv, capture_output=True, text=True, env=self.env, cwd=ctx,
+                               timeout=300)
+        except subprocess.TimeoutExpired:
+            self.error = "timed out"
+            return
+        elapsed = time.perf_counter() - t0
+        if r.returncode != 0:
+            self.error = (r.stderr or r.stdout)[-200:]
+            return
+        (self.cold if cold else self.cached).append(elapsed)
+        self.ids += r.stdout.split()[-1:]
+
+    def cleanup(self) -> None:
+        if self.rmi:
+            wanted = sorted({i for i in self.ids if i} | {TAG})
+            subprocess.run([*self.rmi, *wanted], capture_output=True, env=self.env)
 
 
-def _series(argv_cold: list[str], argv_cached: list[str], env: dict[str, str], cwd: Path,
-            ids: list[str]) -> tuple[float, float]:
-    cold = []
-    for _ in range(COLD_RUNS):
-        t, image = _time(argv_cold, env, cwd)
-        cold.append(t)
-        ids.append(image)
-    _time(argv_cached, env, cwd)  # fill the cache
-    cached = []
-    for _ in range(CACHED_RUNS):
-        t, image = _time(argv_cached, env, cwd)
-        cached.append(t)
-        ids.append(image)
-    return statistics.median(cold), statistics.median(cached)
-
-
-def _peers(env: dict[str, str], ctx: Path) -> dict[str, tuple[float | None, float | None, str]]:
-    out: dict[str, tuple[float | None, float | None, str]] = {}
+def _peers(env: dict[str, str]) -> tuple[list[Tool], dict[str, str]]:
+    tools: list[Tool] = []
+    missing: dict[str, str] = {}
     docker = shutil.which("docker")
-    peers: list[tuple[str, list[str], dict[str, str], list[str]]] = []
     if docker:
-        legacy = dict(env, DOCKER_BUILDKIT="0")
-        peers.append(("docker (legacy builder)", [docker, "build"], legacy, [docker, "rmi", "-f"]))
-        has_buildx = subprocess.run([docker, "buildx", "version"], capture_output=True,
-                                    env=env).returncode == 0
-        if has_buildx:
-            peers.append(("docker (BuildKit)", [docker, "build"], dict(env, DOCKER_BUILDKIT="1"),
-                          [docker, "rmi", "-f"]))
+        tools.append(Tool("docker (legacy builder)", [docker, "build"],
+                          dict(env, DOCKER_BUILDKIT="0"), [docker, "rmi", "-f"]))
+        if subprocess.run([docker, "buildx", "version"], capture_output=True,
+                          env=env).returncode == 0:
+            tools.append(Tool("docker (BuildKit)", [docker, "build"],
+                              dict(env, DOCKER_BUILDKIT="1"), [docker, "rmi", "-f"]))
         else:
-            out["docker (BuildKit)"] = (None, None, "buildx plugin not installed")
+            missing["docker (BuildKit)"] = "buildx plugin not installed"
     else:
-        out["docker"] = (None, None, "docker not installed")
+        missing["docker"] = "docker not installed"
     podman = shutil.which("podman")
     if podman:
-        peers.append(("podman", [podman, "build"], env, [podman, "rmi", "-f"]))
+        tools.append(Tool("podman", [podman, "build"], env, [podman, "rmi", "-f"]))
     else:
-        out["podman"] = (None, None, "podman not installed")
-    for name, build, penv, rmi in peers:
-        ids: list[str] = []
-        flags = ["--network", "none", "-q", "-t", "pydock-bench-build:latest", "."]
-        try:
-            cold, cached = _series([*build, "--no-cache", *flags], [*build, *flags], penv,
-                                   ctx, ids)
-            out[name] = (cold, cached, "")
-        except (RuntimeError, subprocess.TimeoutExpired) as err:
-            out[name] = (None, None, str(err)[:200])
-        finally:
-            wanted = sorted({i for i in ids if i} | {"pydock-bench-build:latest"})
-            subprocess.run([*rmi, *wanted], capture_output=True, env=penv)
-    return out
+        missing["podman"] = "podman not installed"
+    return tools, missing
+
+
+def _rounds(tools: list[Tool], ctx: Path) -> None:
+    for tool in tools:
+        tool.once(ctx, cold=True)  # warm-up, not counted
+        tool.cold.clear()
+    for _ in range(COLD_RUNS):
+        for tool in tools:
+            tool.once(ctx, cold=True)
+    for tool in tools:
+        tool.once(ctx, cold=False)  # fills the cache
+        tool.cached.clear()
+    for _ in range(CACHED_RUNS):
+        for tool in tools:
+            tool.once(ctx, cold=False)
 
 
 def run(report: list[dict[str, Any]]) -> None:
@@ -101,26 +117,32 @@ def run(report: list[dict[str, Any]]) -> None:
     ctx.mkdir()
     (ctx / "Dockerfile").write_text(DOCKERFILE)
     (ctx / "f.txt").write_text("payload\n")
+    store = root / "store"
+    peers, missing = _peers(_peer_env())
+    mine = Tool("pydock", [*PYDOCK, "--root", str(store), "build"], dict(os.environ), None)
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
         from tests.conftest import busybox_rootfs_tar
 
         tar = root / "busybox.tar"
         tar.write_bytes(busybox_rootfs_tar())
-        store = root / "store"
         subprocess.run([*PYDOCK, "--root", str(store), "import", "-c", 'CMD ["sh"]', str(tar),
                         "busybox:local"], check=True, capture_output=True)
-        base = [*PYDOCK, "--root", str(store), "build", "--network", "none", "-q", "-t",
-                "bench:latest", "."]
-        ids: list[str] = []
-        cold, cached = _series([*base[:-1], "--no-cache", "."], base, dict(os.environ), ctx,
-                               ids)
-        for name, (p_cold, p_cached, note) in _peers(_peer_env(), ctx).items():
-            for label, mine, theirs in (("cold (--no-cache)", cold, p_cold),
-                                        ("fully cached", cached, p_cached)):
-                report.append({"name": f"build 6-line Dockerfile, {label}",
-                               "pydock_s": round(mine, 3), "peer": name,
-                               "peer_s": theirs and round(theirs, 3),
-                               "ratio": theirs and round(mine / theirs, 2), "note": note})
+        _rounds([mine, *peers], ctx)
     finally:
-        shutil.rmtree(root, ignore_errors=True)
+        for tool in peers:
+            tool.cleanup()
+        shutil.rmtree(root, ignore_errors=True)  # its zygote goes with it
+    if mine.error:
+        raise RuntimeError(f"pydock build failed: {mine.error}")
+    results = {t.name: (t.cold, t.cached, t.error) for t in peers}
+    results.update({name: ([], [], note) for name, note in missing.items()})
+    for name, (p_cold, p_cached, note) in results.items():
+        for label, ours, theirs in (("cold (--no-cache)", mine.cold, p_cold),
+                                    ("fully cached", mine.cached, p_cached)):
+            a = statistics.median(ours)
+            b = statistics.median(theirs) if theirs else None
+            report.append({"name": f"build 6-line Dockerfile, {label}",
+                           "pydock_s": round(a, 3), "peer": name,
+                           "peer_s": b and round(b, 3), "ratio": b and round(a / b, 2),
+                           "note": note})

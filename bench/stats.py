@@ -92,7 +92,7 @@ def _stream_cpu(report: list[dict[str, Any]], cli: list[str]) -> None:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen([*cli, "stats"], stdout=subprocess.DEVNULL)
     time.sleep(STREAM_S)
-    proc.send_signal(2)
+    proc.terminate()  # not SIGINT: a background job may have it ignored
     proc.wait()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -13,12 +13,11 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
-from .types_build import BuilderPruneReport, BuildEvent, BuildOptions
-
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: every CLI call imports this module
     from .config import EngineConfig
     from .events import EventLog
     from .images.store import ImageStore
+    from .types_build import BuilderPruneReport, BuildEvent, BuildOptions
 
 BuildContext = str | os.PathLike[str] | BinaryIO | None
 
@@ -33,6 +32,7 @@ class BuildMixin:
         """Build ``context`` (a directory, a tar stream, or ``None`` with
         ``opts.dockerfile_text``) and stream the progress."""
         from .build.session import run_build
+        from .types_build import BuildOptions
 
         return run_build(self, context, opts or BuildOptions())  # type: ignore[arg-type]
 
@@ -41,6 +41,7 @@ class BuildMixin:
         from .build.cache import BuildCache, dir_size
         from .images import remove
         from .snapshots.store import remove_tree
+        from .types_build import BuilderPruneReport
 
         cache = BuildCache(self.config.root, self.config.locks_dir)
         count, trash = cache.clear()

@@ -144,6 +144,10 @@ class ContainersMixin(ExecMixin, ResourcesMixin):
         self.containers.rename(cid, check_name(new_name))
         self.lifecycle.emit("rename", self.containers.load(cid), oldName="/" + old)
 
+    def containers_wait_removed(self, cid: str) -> None:
+        """``run --rm``: return once the exited container's monitor has removed it."""
+        self.lifecycle.wait_removed(cid)
+
     def containers_wait(self, ref: str) -> int:
         return self.lifecycle.wait(self.containers.resolve(ref))
 

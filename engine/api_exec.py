@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import Conflict
-from .types_tools import CommitOptions, ContainerChange, ExecOptions
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: every CLI call imports this module
     from .config import EngineConfig
     from .content.store import ContentStore
     from .events import EventLog
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from .runtime.rwlayer import Scan
     from .runtime.state import ContainerStore
     from .snapshots.store import SnapshotStore
+    from .types_tools import CommitOptions, ContainerChange, ExecOptions
 
 Dest = str | os.PathLike[str] | BinaryIO
 

@@ -13,20 +13,20 @@ from typing import TYPE_CHECKING, Literal
 
 from .errors import EngineError, ImageNotFound, InvalidArgument, Unauthorized
 from .reference import parse
-from .registry.types import (
-    Credentials,
-    PullOptions,
-    PullProgress,
-    PushOptions,
-    PushProgress,
-    RegistrySettings,
-)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported where used: every CLI call imports this module
     from .config import EngineConfig
     from .images.store import ImageStore
     from .registry.client import RegistryClient
     from .registry.credentials import CredentialStore
+    from .registry.types import (
+        Credentials,
+        PullOptions,
+        PullProgress,
+        PushOptions,
+        PushProgress,
+        RegistrySettings,
+    )
 
 PullPolicy = Literal["missing", "always", "never"]
 
@@ -42,6 +42,8 @@ class RegistryMixin:
     @cached_property
     def registry_settings(self) -> RegistrySettings:
         """Assignable: tests point ``certs_dir``/``docker_config_dir`` at temp dirs."""
+        from .registry.types import RegistrySettings
+
         return RegistrySettings.load(self.config.root)
 
     @property
@@ -60,6 +62,7 @@ class RegistryMixin:
     # -- pull / push -----------------------------------------------------------
     def images_pull(self, ref: str, opts: PullOptions | None = None) -> Iterator[PullProgress]:
         from .registry.pull import pull
+        from .registry.types import PullOptions
 
         opts = opts or PullOptions()
         parsed = parse(ref, default_registry=self.config.default_registry)
@@ -74,6 +77,7 @@ class RegistryMixin:
 
     def images_push(self, ref: str, opts: PushOptions | None = None) -> Iterator[PushProgress]:
         from .registry.push import push
+        from .registry.types import PushOptions
 
         parsed = parse(ref, default_registry=self.config.default_registry)
         image_id = self.images.resolve(ref)  # fail before any network traffic
@@ -107,6 +111,7 @@ class RegistryMixin:
     def registry_login(self, server: str, username: str, password: str) -> str:
         """Check the credentials against the registry, then store them; return a message."""
         from .registry.credentials import hostname
+        from .registry.types import Credentials
 
         registry = _registry_name(server)
         if not username:

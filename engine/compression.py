@@ -37,7 +37,7 @@ _IN = 1 << 20
 # most _OUT: the output stays small enough for malloc to recycle (no fresh pages
 # per call), incompressible data leaves no unconsumed tail to copy, and a megabyte
 # of zeros cannot come out as a gigabyte in one piece.
-_FEED = 128 << 10
+_FEED = 64 << 10
 _OUT = 1 << 20
 
 

@@ -164,6 +164,7 @@ def _run_attached(engine: Engine, cid: str, *, stdin: bool, tty: bool, wait_star
         return 0
     if code is None:
         code = engine.containers_wait(cid)
+    engine.containers_wait_removed(cid)  # --rm: gone before we return, as docker
     return code
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,15 +54,14 @@ class Builder:
         self.proxies = {k: v for k, v in self.build_args.items() if k in PROXY_ARGS}
         self.consumed: set[str] = set(self.proxies)
         self.global_args = self._global_args()
-        self._stages: dict[int, Future[StageState]] = {}
+        self._stages: dict[int, _Result] = {}
         self._lock = threading.Lock()
         self._local = threading.local()
         self._waits: dict[int, int] = {}  # stage index → the stage it waits for
         self._threads: list[threading.Thread] = []
         self._failure: BaseException | None = None
         self._steps = 0
-        self._cleanup: ThreadPoolExecutor | None = None
-        self._cleanup_jobs: list[Future[None]] = []
+        self._cleanup: list[tuple[threading.Thread, list[str]]] = []
 
     # -- arguments -------------------------------------------------------------
     def _global_args(self) -> dict[str, str]:
@@ -146,14 +144,13 @@ class Builder:
             return None
         return stage
 
-    def _start(self, stage: ast.Stage, *, background: bool) -> Future[StageState]:
+    def _start(self, stage: ast.Stage, *, background: bool) -> _Result:
         """The stage's future; a new one is built in a thread or right here."""
         with self._lock:
             fut = self._stages.get(stage.index)
             if fut is not None:
                 return fut
-            fut = Future()
-            fut.set_running_or_notify_cancel()
+            fut = _Result()
             self._stages[stage.index] = fut
         if background:
             t = threading.Thread(target=self._run_stage, args=(stage, fut), daemon=True,
@@ -164,7 +161,7 @@ class Builder:
             self._run_stage(stage, fut)
         return fut
 
-    def _run_stage(self, stage: ast.Stage, fut: Future[StageState]) -> None:
+    def _run_stage(self, stage: ast.Stage, fut: _Result) -> None:
         self._local.stage = stage.index
         try:
             fut.set_result(build_stage(self, stage))
@@ -219,15 +216,19 @@ class Builder:
     def defer(self, job: Callable[[], None]) -> None:
         """Run ``job`` (a step container's removal) off the critical path."""
         with self._lock:
-            if self._cleanup is None:
-                self._cleanup = ThreadPoolExecutor(1, thread_name_prefix="pydock-build-rm")
-            self._cleanup_jobs.append(self._cleanup.submit(job))
+            errors: list[str] = []
+            t = threading.Thread(target=_collect_errors, args=(job, errors), daemon=True,
+                                 name="pydock-build-rm")
+            self._cleanup.append((t, errors))
+        t.start()
 
     def close(self) -> list[str]:
         """Wait for the deferred removals; their errors, as text."""
-        if self._cleanup is not None:
-            self._cleanup.shutdown(wait=True)
-        return [str(f.exception()) for f in self._cleanup_jobs if f.exception() is not None]
+        out: list[str] = []
+        for t, errors in self._cleanup:
+            t.join()
+            out += errors
+        return out
 
     def step_dir(self) -> Path:
         with self._lock:
@@ -235,6 +236,38 @@ class Builder:
             d = self.work / f"step-{self._steps}"
         d.mkdir(parents=True)
         return d
+
+
+class _Result:
+    """A stage's outcome, waited for by the stages that need it (a tiny Future:
+    ``concurrent.futures`` costs its import on every build, cached or not)."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._value: StageState | None = None
+        self._error: BaseException | None = None
+
+    def set_result(self, value: StageState) -> None:
+        self._value = value
+        self._done.set()
+
+    def set_exception(self, error: BaseException) -> None:
+        self._error = error
+        self._done.set()
+
+    def result(self) -> StageState:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
+def _collect_errors(job: Callable[[], None], errors: list[str]) -> None:
+    try:
+        job()
+    except Exception as err:  # noqa: BLE001 - reported as a build warning by close()
+        errors.append(str(err) or type(err).__name__)
 
 
 def _usable(store: ImageStore, result: CacheResult) -> bool:

@@ -29,6 +29,7 @@ from typing import Any
 from ..fsutil import file_lock, read_json
 
 VERSION = 1
+MAX_ENTRIES = 10_000
 BUILD_LABEL = "io.pydock.build"  # on step containers: the build that owns them
 _SAFE_ID = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -62,6 +63,18 @@ class BuildCache:
         self.index = self.dir / "index.json"
         self.mounts = self.dir / "mounts"
         self._lock = locks / "build-cache.lock"
+        self._seen: tuple[tuple[int, int, int], dict[str, Any]] | None = None
+
+    def _read(self) -> dict[str, Any]:
+        """The index as on disk; parsed again only when the file was replaced."""
+        try:
+            st = os.stat(self.index)
+        except FileNotFoundError:
+            return self._load()
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if self._seen is None or self._seen[0] != stamp:
+            self._seen = (stamp, self._load())
+        return self._seen[1]
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -79,11 +92,17 @@ class BuildCache:
         with file_lock(self._lock):
             db = self._load()
             yield db
+            entries = db["entries"]
+            if len(entries) > MAX_ENTRIES:
+                # Oldest first out; their layers then go with the next image GC.
+                for key in sorted(entries, key=lambda k: entries[k].get("used", 0))[
+                        :len(entries) - MAX_ENTRIES]:
+                    del entries[key]
             _replace_json(self.index, db)
 
     def lookup(self, key: str) -> CacheResult | None:
         # Lock-free: the index is replaced atomically, never written in place.
-        entry = self._load()["entries"].get(key)
+        entry = self._read()["entries"].get(key)
         if not isinstance(entry, dict):
             return None
         try:

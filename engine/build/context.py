@@ -88,10 +88,12 @@ def _match_component(pattern: str, name: str) -> bool:
     return re.fullmatch(source, name) is not None
 
 
-def select(tree: Tree, source: str) -> list[str]:
-    """The tree-relative paths ``source`` names (Go ``filepath.Match`` wildcards).
+def select(tree: Tree, source: str) -> list[tuple[str, str]]:
+    """``(name, real path)`` of what ``source`` names (Go ``filepath.Match`` wildcards).
 
-    A path that is missing or hidden by ``.dockerignore`` is an error, as is a
+    ``name`` is the last component as matched (a symlink keeps its own name),
+    ``real`` the tree-relative path with symlinks followed inside the tree. A
+    path that is missing or hidden by ``.dockerignore`` is an error, as is a
     wildcard that matches nothing.
     """
     rel = clean(source)
@@ -99,7 +101,7 @@ def select(tree: Tree, source: str) -> list[str]:
         real = resolve(tree.root, rel)
         if real is None or (rel != "." and tree.hidden(rel)):
             raise InvalidArgument(f'"/{rel}": not found' if rel != "." else "context missing")
-        return [real]
+        return [(posixpath.basename(rel) if rel != "." else ".", real)]
     matches = ["."]
     for comp in rel.split("/"):
         nxt = []
@@ -120,7 +122,12 @@ def select(tree: Tree, source: str) -> list[str]:
     if not matches:
         raise InvalidArgument(f"no source files were specified: {source!r} matches nothing "
                               f"in the {tree.name}")
-    return matches
+    out = []
+    for m in matches:
+        real = resolve(tree.root, m)
+        if real is not None:  # a dangling symlink matched by a wildcard is skipped
+            out.append((posixpath.basename(m), real))
+    return out
 
 
 def walk(tree: Tree, rel: str, excludes: DockerIgnore | None = None

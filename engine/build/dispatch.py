@@ -122,15 +122,18 @@ def _file_step(b: Builder, st: StageState, instr: ast.Instruction, prefix: str) 
         st.config["WorkingDir"] = path
     v = b.progress.vertex(step_name(st, instr, prefix), stage=st.label, line=instr.line)
     # Imported here: a fully cached build never needs the runtime or tar code.
-    from .step_copy import transfer_step, workdir_step
-    from .step_run import run as run_step
-
     try:
         if isinstance(instr, ast.Run):
+            from .step_run import run as run_step
+
             run_step(b, st, instr, v)
         elif isinstance(instr, ast.Copy | ast.Add):
+            from .step_copy import transfer_step
+
             transfer_step(b, st, instr, v)
         elif isinstance(instr, ast.Workdir):
+            from .step_copy import workdir_step
+
             workdir_step(b, st, st.workdir, v)
     except BaseException as err:
         v.error(getattr(err, "reason", None) or str(err) or type(err).__name__)

@@ -53,5 +53,15 @@ def export(store: ImageStore, st: StageState, labels: tuple[tuple[str, str], ...
         manifest = new_manifest(descriptor(MEDIA_OCI_CONFIG, config_digest, len(config_bytes)),
                                 [dict(layer) for layer in st.layers])
         manifest_digest = store.content.write_bytes(canonical_json(manifest))
+        if _unchanged(store, config_digest, manifest_digest, tags):
+            return config_digest  # a cached rebuild: same image, same tags, nothing to write
         image_id, _moved = ingest.register(store, manifest_digest, tags)
     return image_id
+
+
+def _unchanged(store: ImageStore, image_id: str, manifest_digest: str,
+               tags: list[Reference]) -> bool:
+    db = store.snapshot_db()
+    rec = db["images"].get(image_id)
+    return (rec is not None and rec.get("manifest") == manifest_digest
+            and all(db["tags"].get(str(t)) == image_id for t in tags))

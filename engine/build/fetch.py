@@ -7,11 +7,9 @@ builder's boundary.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import posixpath
 import tempfile
-import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +39,8 @@ def check_checksum(checksum: str) -> str:
 
 
 def url_name(url: str) -> str:
+    import urllib.parse
+
     path = urllib.parse.urlsplit(url).path
     name = posixpath.basename(path.rstrip("/"))
     return name or "__unnamed__"
@@ -48,6 +48,8 @@ def url_name(url: str) -> str:
 
 def download(url: str, tmp_dir: Path, checksum: str | None = None,
              timeout: float = 60.0) -> Download:
+    import email.utils
+
     import httpx
 
     h = hashlib.sha256()

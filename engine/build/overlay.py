@@ -19,9 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import EngineError
-from ..runtime import rootfs
 from ..snapshots.store import SnapshotStore, remove_tree
-from ..sys import libc
 
 PAGE = 4096
 
@@ -51,6 +49,8 @@ def _lowers(snapshots: SnapshotStore, chain_ids: list[str], work: Path,
 
 
 def _mount(options: str, target: Path, *, readonly: bool) -> None:
+    from ..sys import libc
+
     try:
         libc.mount("overlay", str(target), "overlay", libc.MS_RDONLY if readonly else 0,
                    options)
@@ -75,7 +75,7 @@ def writable(snapshots: SnapshotStore, chain_ids: list[str], work: Path) -> Iter
     try:
         yield merged
     finally:
-        rootfs.unmount(merged)
+        _unmount(merged)
 
 
 @contextlib.contextmanager
@@ -96,7 +96,13 @@ def readonly(snapshots: SnapshotStore, chain_ids: list[str], work: Path) -> Iter
     try:
         yield view
     finally:
-        rootfs.unmount(view)
+        _unmount(view)
+
+
+def _unmount(path: Path) -> None:
+    from ..runtime import rootfs  # ctypes and libc only once something was mounted
+
+    rootfs.unmount(path)
 
 
 def mounts_below(path: Path) -> list[str]:
@@ -117,7 +123,7 @@ def cleanup(work: Path) -> None:
     if not work.exists():
         return
     for target in sorted(set(mounts_below(work)), key=len, reverse=True):
-        rootfs.unmount(Path(target))
+        _unmount(Path(target))
     if mounts_below(work):
         raise EngineError(f"cannot clean up {work}: something is still mounted below it")
     remove_tree(work)

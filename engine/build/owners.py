@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from ..errors import InvalidArgument
-from ..runtime.users import parse_group, parse_passwd, read_etc_file
 
 _OCTAL = re.compile(r"[0-7]{1,4}\Z")
 _SYMBOLIC = re.compile(r"([ugoa]*)([-+=])([rwxXst]*)\Z")
@@ -20,6 +19,8 @@ _SYMBOLIC = re.compile(r"([ugoa]*)([-+=])([rwxXst]*)\Z")
 
 def parse_chown(rootfd: int, spec: str) -> tuple[int, int]:
     """``user[:group]`` (names or numbers) → (uid, gid) for the files written."""
+    from ..runtime.users import parse_group, parse_passwd, read_etc_file
+
     user, sep, group = spec.partition(":")
     if not user or (sep and not group):
         raise InvalidArgument(f"invalid --chown value {spec!r} (want user[:group])")

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError
-from ..fsutil import atomic_write_json
 from ..images.store import ImageRecord
 from ..runtime import attach, create
 from ..runtime.lifecycle import StartFailed, wait_started
@@ -78,10 +77,11 @@ class StepContainer:
             except BaseException:
                 sock.close()
                 raise
+        # No wait for the monitor after the exit: once PID 1 of the container's PID
+        # namespace is reaped every process in it is gone, so the upper dir is final;
+        # remove() waits for the monitor's own cleanup, off the critical path.
         with sock:
-            code = self._pump(sock, on_output, cancel)
-        self._wait_monitor()
-        return code
+            return self._pump(sock, on_output, cancel)
 
     def _pump(self, sock: socket.socket, on_output: Callable[[str], None],
               cancel: threading.Event) -> int:
@@ -133,9 +133,18 @@ class StepContainer:
     def remove(self) -> None:
         from ..runtime import removal
 
-        self.kill()
+        self.kill()  # a no-op once the step has exited
+        with contextlib.suppress(EngineError):
+            self._wait_monitor()
         with self.store.locked(self.cid):
             removal.remove_files(self.cfg, self.cid)
+
+
+def _replace_json(path: Path, obj: Any) -> None:
+    # Atomic but not fsynced: a step container never outlives its build.
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(obj))
+    os.replace(tmp, path)
 
 
 def _now(job: Callable[[], None]) -> None:
@@ -168,7 +177,7 @@ def step_container(cfg: EngineConfig, store: ContainerStore, lifecycle: Lifecycl
         if spec.mounts:
             oci = create.load_spec(cdir)
             oci["mounts"] = list(oci.get("mounts", [])) + spec.mounts
-            atomic_write_json(cdir / "config.json", oci)
+            _replace_json(cdir / "config.json", oci)
         step = StepContainer(cfg, store, lifecycle, rec, spec.mounts)
         yield step
     finally:

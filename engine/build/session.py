@@ -176,10 +176,14 @@ def sweep_stale(eng: Engine) -> None:
     from .cache import BUILD_LABEL
 
     tmp = eng.config.tmp_dir
+    stale = False
     for entry in tmp.glob("build-*-*"):
         pid = entry.name.split("-")[1]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
             overlay.cleanup(entry)
+            stale = True
+    if not stale:
+        return  # a killed build always leaves its work dir: no need to read every container
     for rec in eng.containers.all():
         build = (rec.get("config", {}).get("Labels") or {}).get(BUILD_LABEL, "")
         pid = build.split("-")[1] if build.count("-") >= 2 else ""

@@ -112,8 +112,7 @@ def transfer_step(b: Builder, st: StageState, instr: ast.Copy | ast.Add, v: Vert
 
 def _select(tree: Tree, src: str, excludes: DockerIgnore | None) -> list[tuple[str, str]]:
     out = []
-    for real in select(tree, src):
-        name = posixpath.basename(real) if real != "." else "."
+    for name, real in select(tree, src):
         if excludes is not None and (excludes.excluded(real) or excludes.excluded(name)):
             continue
         out.append((name, real))

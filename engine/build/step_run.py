@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidArgument
 from . import ast
 from .cache import step_key
-from .context import Tree, hash_tree, resolve
+from .context import Tree, hash_tree, resolve, select
 from .failure import BuildFailed
 from .heredoc import parse_marker
 from .mounts import MountSpec, parse_mount
@@ -128,10 +128,11 @@ def _mount_identity(b: Builder, m: MountSpec) -> str:
 
 
 def _context_source(tree: Tree, source: str) -> str:
-    rel = resolve(tree.root, source.lstrip("/") or ".")
-    if rel is None or (rel != "." and tree.hidden(rel)):
-        raise InvalidArgument(f'RUN --mount: "/{source.lstrip("/")}" not found in the context')
-    return rel
+    try:
+        return select(tree, source or ".")[0][1]
+    except InvalidArgument:
+        raise InvalidArgument(f'RUN --mount: "/{source.lstrip("/")}" not found in the '
+                              "context") from None
 
 
 def _prepare(b: Builder, m: MountSpec, work: Path, stack: contextlib.ExitStack

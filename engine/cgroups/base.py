@@ -190,6 +190,21 @@ class CgroupDriver(ABC):
     def add_pid(self, handle: CgroupHandle, pid: int) -> None:
         """Move ``pid`` into the cgroup in every hierarchy."""
 
+    def self_join_files(self, handle: CgroupHandle) -> list[Path]:
+        """Files a process joins *itself* through by writing "0" (v1 ``tasks``).
+
+        Any ``cgroup.procs`` write takes the global cgroup_threadgroup_rwsem for
+        writing, which first waits out an RCU grace period (~10 ms here, more on
+        big or busy hosts); a thread moving itself through ``tasks`` takes no such
+        lock. A starter that uses these calls :meth:`add_pid_rest` for the rest.
+        """
+        return []
+
+    def add_pid_rest(self, handle: CgroupHandle, pid: int) -> None:
+        """``add_pid`` for the hierarchies :meth:`self_join_files` does not cover."""
+        if not self.self_join_files(handle):
+            self.add_pid(handle, pid)
+
     @abstractmethod
     def pids(self, handle: CgroupHandle) -> list[int]:
         """Processes in the cgroup (and cgroups nested under it), sorted."""

@@ -141,6 +141,21 @@ class V1Driver(CgroupDriver):
             except OSError as err:
                 raise translate(err, f"move {pid} into {d}") from err
 
+    def self_join_files(self, handle: CgroupHandle) -> list[Path]:
+        return [d / "tasks" for d in self._unique_dirs(handle) if d != handle.dir("unified")]
+
+    def add_pid_rest(self, handle: CgroupHandle, pid: int) -> None:
+        # Only the v2 mount of a hybrid host has no ``tasks`` file.
+        unified = handle.dir("unified")
+        if unified is None:
+            return
+        try:
+            write_text(unified / "cgroup.procs", str(pid))
+        except FileNotFoundError as err:
+            raise NotFound(f"cgroup {handle.relpath} does not exist in {unified}") from err
+        except OSError as err:
+            raise translate(err, f"move {pid} into {unified}") from err
+
     def _primary(self, handle: CgroupHandle) -> Path | None:
         for c in _PRIMARY:
             d = handle.dir(c)

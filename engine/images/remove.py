@@ -76,12 +76,13 @@ def collect(store: ImageStore) -> tuple[list[str], int]:
         for chain in containers.chain_ids:
             live_chains.update(_ancestors(store, chain))
         # The build cache keeps its layers until `builder prune` (engine/build/cache.py).
-        from ..build.cache import live_refs
+        if (store.cfg.root / "build-cache" / "index.json").exists():
+            from ..build.cache import live_refs
 
-        cache_blobs, cache_chains = live_refs(store.cfg.root)
-        live_blobs |= cache_blobs
-        for chain in cache_chains:
-            live_chains.update(_ancestors(store, chain))
+            cache_blobs, cache_chains = live_refs(store.cfg.root)
+            live_blobs |= cache_blobs
+            for chain in cache_chains:
+                live_chains.update(_ancestors(store, chain))
         freed = 0
         removed: list[str] = []
         for digest in list(store.content.digests()):

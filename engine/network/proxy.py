@@ -150,7 +150,7 @@ class _Tcp:
                 self.connected = True
             if mask & R:
                 try:
-                    data: bytes | None = s.recv(65536)
+                    data: bytes | None = s.recv(262144)
                 except (BlockingIOError, InterruptedError):
                     data = None
                 if data:

@@ -131,6 +131,8 @@ class BlobReader(io.RawIOBase):
 
     def finish(self) -> None:
         """Download (and verify, and store) whatever the reader left unread."""
+        if self.stored:
+            return
         buf = memoryview(bytearray(_READ))
         while self.readinto(buf):
             pass

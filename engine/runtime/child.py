@@ -6,6 +6,7 @@ import fcntl
 import os
 import socket
 import struct
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from ..errors import EngineError
@@ -32,10 +33,14 @@ def loopback_up() -> None:
 
 
 def run(spec: dict[str, Any], *, sync_r: int, err_w: int, console: socket.socket | None,
-        stdio: tuple[int, int, int], cgroup2: bool) -> NoReturn:
-    """Become the container; never returns. Errors go to ``err_w`` as JSON."""
+        stdio: tuple[int, int, int], cgroup2: bool, cgroup_fds: Sequence[int] = ()) -> NoReturn:
+    """Become the container; never returns. Errors go to ``err_w`` as JSON.
+
+    ``cgroup_fds``: v1 ``tasks`` files to join by writing "0" (see
+    ``CgroupDriver.self_join_files``); the monitor placed us in the rest.
+    """
     try:
-        _run(spec, sync_r, err_w, console, stdio, cgroup2)
+        _run(spec, sync_r, err_w, console, stdio, cgroup2, cgroup_fds)
     except init.InitError as err:
         init.report(err_w, err.code, str(err))
     except EngineError as err:
@@ -49,12 +54,12 @@ def run(spec: dict[str, Any], *, sync_r: int, err_w: int, console: socket.socket
 
 
 def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket | None,
-         stdio: tuple[int, int, int], cgroup2: bool) -> NoReturn:
+         stdio: tuple[int, int, int], cgroup2: bool, cgroup_fds: Sequence[int]) -> NoReturn:
     flags = os.CLONE_NEWNS | os.CLONE_NEWUTS | os.CLONE_NEWIPC
     kinds = {n["type"] for n in spec["linux"]["namespaces"]}
     if "cgroup" in kinds:
         # The cgroup namespace, unshared next, must be rooted at the container's cgroup.
-        _wait_for_cgroup(sync_r)
+        _wait_for_cgroup(sync_r, cgroup_fds)
     netns = next((n.get("path") for n in spec["linux"]["namespaces"]
                   if n["type"] == "network"), None)
     if netns:
@@ -76,10 +81,11 @@ def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket |
     filt = _seccomp_filter(spec)
     pty = init.setup_rootfs(spec, cgroup2)
     if "cgroup" not in kinds:
-        # Without a cgroup namespace, the mounts above overlap the monitor's move
-        # of this process into the cgroup (its first write waits out an RCU grace
-        # period, ~8 ms); nothing of the container's own runs before this point.
-        _wait_for_cgroup(sync_r)
+        # Without a cgroup namespace (v1), the mounts above overlap the monitor's
+        # cgroup work, and we join the v1 hierarchies ourselves (a cgroup.procs
+        # write by the monitor first waits out an RCU grace period, ~10 ms).
+        # Nothing of the container's own runs before this point.
+        _wait_for_cgroup(sync_r, cgroup_fds)
     if pty is not None and console is not None:
         init.send_fd(console, pty[0])
         os.close(pty[0])
@@ -104,12 +110,15 @@ def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket |
     _become(spec, proc, err_w, filt)
 
 
-def _wait_for_cgroup(sync_r: int) -> None:
+def _wait_for_cgroup(sync_r: int, cgroup_fds: Sequence[int]) -> None:
     # EOF instead of "g": the monitor died before placing us; never run unconfined.
     ok = os.read(sync_r, 1) == b"g"
     os.close(sync_r)
     if not ok:
         raise init.InitError(125, "container init: the monitor did not set up the cgroup")
+    for fd in cgroup_fds:
+        os.write(fd, b"0")  # this thread, into the cgroup of that tasks file
+        os.close(fd)
 
 
 def _seccomp_filter(spec: dict[str, Any]) -> Any:

@@ -192,6 +192,29 @@ class Lifecycle:
                 raise Unavailable("timed out waiting for the container to stop")
             time.sleep(0.05)
 
+    def wait_removed(self, cid: str, timeout: float = 10.0) -> None:
+        """Once a ``--rm`` container has exited, return when its monitor has removed it.
+
+        docker's ``run --rm`` waits for the "removed" condition, so the next command
+        never sees it. No-op for other containers; gives up if the monitor is gone
+        without removing it (killed), or after ``timeout``.
+        """
+        end = time.time() + timeout
+        gone_since = None
+        while time.time() < end:
+            try:
+                rec = self.refresh(cid)
+            except NotFound:
+                return
+            st = rec["state"]
+            if not rec["host_config"].get("AutoRemove") or st["status"] in ACTIVE:
+                return
+            if not st.get("monitor_pid"):  # it clears this just before removing
+                gone_since = gone_since or time.time()
+                if time.time() - gone_since > 1.0:
+                    return
+            time.sleep(0.002)
+
     # -- helpers -----------------------------------------------------------------
     def _running(self, cid: str, verb: str) -> dict[str, Any]:
         rec = self.refresh(cid)

@@ -65,6 +65,7 @@ class Session:
         self.master: int | None = None
         self.stdin_w: int | None = None
         self.outputs: dict[int, str] = {}
+        self.late_join = False  # the init joined its v1 cgroups itself; the v2 mount is left
 
     # -- start ---------------------------------------------------------------
     def run(self) -> Result:
@@ -103,6 +104,8 @@ class Session:
         self.mon.emit("start", rec)
         self.mon.tell({"state": "running", "pid": pid})
         self.mon.close_ready()
+        if self.late_join:
+            _join_rest(driver, cg, pid)
         code = self._pump(pidfd, pid)
         oom = driver.oom_killed_count(cg) > oom_before
         if runtime != "pydock":
@@ -121,6 +124,8 @@ class Session:
         console_parent, console_child = socket.socketpair() if tty else (None, None)
         child_ends: list[int] = [sync_r, err_w, pid_w]
         stdio = self.stdio(tty, child_ends)
+        join_fds = _open_joins(driver.self_join_files(cg))  # v1: the init joins itself
+        child_ends += join_fds
         a = os.fork()
         if a == 0:
             # Intermediate: a PID namespace applies to the children of whoever
@@ -129,7 +134,7 @@ class Session:
             b = os.fork()
             if b == 0:
                 child.run(spec, sync_r=sync_r, err_w=err_w, console=console_child,
-                          stdio=stdio, cgroup2=driver.version == "v2")
+                          stdio=stdio, cgroup2=driver.version == "v2", cgroup_fds=join_fds)
             os.write(pid_w, str(b).encode())
             os._exit(0)
         for fd in child_ends:
@@ -141,7 +146,10 @@ class Session:
         os.close(pid_r)
         if pid <= 0:
             raise StartError(125, "could not start the init")
-        driver.add_pid(cg, pid)
+        if join_fds:
+            self.late_join = True
+        else:
+            driver.add_pid(cg, pid)
         pidfd = os.pidfd_open(pid)
         os.write(sync_w, b"g")
         os.close(sync_w)
@@ -340,6 +348,30 @@ class Session:
         if self.stdin_w is not None:
             os.close(self.stdin_w)
             self.stdin_w = None
+
+
+def _open_joins(files: list[Path]) -> list[int]:
+    """Open the files the init writes "0" to (cgroups.base.self_join_files) before fork."""
+    fds: list[int] = []
+    for f in files:
+        try:
+            fds.append(os.open(f, os.O_WRONLY | os.O_CLOEXEC))
+        except OSError as err:
+            for fd in fds:
+                os.close(fd)
+            raise StartError(125, f"cgroup {f.parent}: {err.strerror}") from err
+    return fds
+
+
+def _join_rest(driver: Any, cg: Any, pid: int) -> None:
+    # After "running", off the start path: on a hybrid host this is the v2 mount,
+    # which only backs cgroup.kill and a freezer fallback; kill_all also sweeps
+    # the v1 hierarchies the init joined before exec, so nothing forked meanwhile
+    # escapes a kill.
+    try:
+        driver.add_pid_rest(cg, pid)
+    except EngineError as err:
+        print(f"warning: {err}", file=sys.stderr)  # monitor.log
 
 
 def _read_all(fd: int) -> bytes:

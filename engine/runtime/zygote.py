@@ -59,7 +59,7 @@ def spawn(root: Path, cid: str, ready_w: int, *, wait_attach: bool) -> bool:
     ``ready_w`` stays the caller's to close. True means the zygote has (or had)
     the ready pipe: from then on the pipe reports the start, success or not.
     """
-    if os.environ.get(DISABLE_ENV) != "1":  # TEMP opt-in while under test
+    if os.environ.get(DISABLE_ENV) == "0":
         return False
     root = Path(os.path.abspath(root))  # the zygote works from "/"
     req = dict(identity(), cid=cid, wait_attach=wait_attach, env=_child_env(),

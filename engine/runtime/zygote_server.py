@@ -29,6 +29,7 @@ import signal
 import socket
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -84,16 +85,19 @@ class Zygote:
 
     def serve(self) -> None:
         while self._current():
-            ready, _, _ = select.select([self.listener, self.watch], [], [], TICK)
+            ready, _, _ = select.select([self.listener.fileno(), self.watch], [], [], TICK)
             if self.watch in ready:
                 with contextlib.suppress(BlockingIOError):
                     os.read(self.watch, 65536)  # what changed is re-checked by _current()
                 continue
-            if self.listener in ready:
+            if self.listener.fileno() in ready:
                 conn, _ = self.listener.accept()
                 with conn:
-                    if not self._handle(conn):
-                        return
+                    try:
+                        if not self._handle(conn):
+                            return
+                    except Exception:  # noqa: BLE001 - one bad request must not end it
+                        traceback.print_exc()  # zygote.log
                 self.last = time.monotonic()
 
     def _current(self) -> bool:
@@ -130,7 +134,10 @@ class Zygote:
                 return False
             if len(fds) != 1 or not _CID.fullmatch(str(req.get("cid"))):
                 return _reply(conn, {"error": "bad request"})
-            self._fork(req, fds[0], conn)
+            try:
+                self._fork(req, fds[0], conn)
+            except OSError as err:  # nothing was forked: the front end falls back
+                return _reply(conn, {"error": f"fork: {err.strerror}"})
             return _reply(conn, {"ok": True})
         except (OSError, ValueError, TypeError, AttributeError):
             return True  # a broken client: it falls back or reads EOF on its ready pipe
@@ -208,9 +215,14 @@ def main(argv: list[str]) -> int:
     for sig in (signal.SIGHUP, signal.SIGPIPE, signal.SIGCHLD):
         signal.signal(sig, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
     os.close(devnull)
+    # Forked monitors put their own monitor.log on fd 2 (monitor.detached).
+    log = os.open(root / "zygote.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
+                  0o600)
+    os.dup2(log, 2)
+    os.close(log)
     try:
         _warm()
         zyg = Zygote(root)

@@ -189,7 +189,6 @@ class _Unpacker:
         self.root = _paths.RootDir(rootfd)
         self.src = src
         self.size = self.entries = 0
-        self._buf = memoryview(bytearray(_CHUNK))
         # Directory mode and mtime are set last: creating children changes the
         # mtime, and a read-only mode would block them for a non-root caller.
         self._dirs: dict[tuple[str, ...], tuple[int, int]] = {}
@@ -253,7 +252,7 @@ class _Unpacker:
 
     def _sparse(self, tar: tarfile.TarFile, m: tarfile.TarInfo, fd: int) -> None:
         """GNU sparse files: tarfile expands the holes (seeking forward only)."""
-        src, buf, left = tar.extractfile(m), self._buf, m.size
+        src, buf, left = tar.extractfile(m), memoryview(bytearray(_CHUNK)), m.size
         assert isinstance(src, io.BufferedReader)  # tarfile.ExFileObject
         while left:
             n = src.readinto(buf[: min(left, _CHUNK)])

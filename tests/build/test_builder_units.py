@@ -98,9 +98,9 @@ def test_context_select_and_hash(tmp_path: Path) -> None:
     (tmp_path / "x.log").write_text("x")
     os.symlink("src/a.py", tmp_path / "link")
     tree = Tree(tmp_path, DockerIgnore(["*.log"]))
-    assert select(tree, "src/*.py") == ["src/a.py"]
-    assert select(tree, "/src/../src") == ["src"]
-    assert select(tree, "link") == ["src/a.py"]  # a top-level symlink is followed
+    assert select(tree, "src/*.py") == [("a.py", "src/a.py")]
+    assert select(tree, "/src/../src") == [("src", "src")]
+    assert select(tree, "lin?") == [("link", "src/a.py")]  # followed, keeps its name
     assert resolve(tmp_path, "../../src") == "src"
     with pytest.raises(InvalidArgument, match="not found"):
         select(tree, "x.log")

@@ -81,10 +81,11 @@ def test_tar_context_and_dockerfile_on_stdin(engine: Any, root: Path, tmp_path: 
             ti = tarfile.TarInfo(name)
             ti.size = len(data)
             tar.addfile(ti, io.BytesIO(data))
+    iid = tmp_path / "iid"
     r = _pydock_bytes(root, buf.getvalue(), "build", "-t", "tarctx:1", "-f",
-                      "build/Dockerfile.dev", "-")
+                      "build/Dockerfile.dev", "--iidfile", str(iid), "-")
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip().startswith("sha256:")
+    assert r.stdout.strip().startswith("sha256:") and iid.read_text() == r.stdout.strip()
     assert "inside the tar" in r.stderr and "#3 [2/3] COPY f.txt /" in r.stderr
     r = _pydock_bytes(root, b"FROM busybox:local\nRUN echo only-a-dockerfile\n", "build",
                       "-q", "-t", "stdin:1", "-")

@@ -60,7 +60,15 @@ def _nothing_left(root: Path, ns: NetNS) -> None:
     wait_for(lambda: ns.veths() == [], what="veths gone")
     assert netns_mounts(root) == []
     assert all(not v for v in leases(root).values())
-    assert processes_mentioning(str(root)) == []
+    # No monitor (hence no port proxy) is left; the root's monitor zygote may idle on.
+    assert [p for p in processes_mentioning(str(root)) if not _is_zygote(p)] == []
+
+
+def _is_zygote(pid: int) -> bool:
+    try:
+        return b"zygote_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # gone meanwhile: not a leak either
 
 
 def test_containers_reach_each_other_by_name_and_alias(net_root: tuple[Path, NetNS]) -> None:
@@ -297,3 +305,21 @@ def _id(ns: NetNS, root: Path, name: str) -> str:
 def _free_port(ns: NetNS) -> int:
     return int(ns.python("import socket\ns = socket.socket(); s.bind(('127.0.0.1', 0))\n"
                          "print(s.getsockname()[1])"))
+
+
+@pytest.mark.parametrize("runtime", ["runc", "crun"])
+def test_oci_runtimes_join_the_engine_netns(net_root: tuple[Path, NetNS], runtime: str) -> None:
+    """The spec names the namespace by path and lists the volume mounts: runc and crun
+    wire the container exactly as the built-in init does."""
+    import shutil
+
+    if not shutil.which(runtime):
+        pytest.skip(f"{runtime} is not installed")
+    root, ns = net_root
+    _ok(ns.pydock(root, "network", "create", "oci"))
+    out = _ok(ns.pydock(root, "run", "--rm", "--runtime", runtime, "--network", "oci",
+                        "-v", "ocivol:/v", "--tmpfs", "/t", IMAGE, "sh", "-c",
+                        "ip -o -4 addr show eth0; ping -c1 -W2 10.89.0.1 >/dev/null && "
+                        "echo gw-ok; grep -c ' /t tmpfs' /proc/mounts; touch /v/f"))
+    assert "inet 10.89." in out and "gw-ok" in out and "\n1\n" in out
+    _nothing_left(root, ns)

@@ -223,3 +223,17 @@ def test_port_proxy_tcp_udp_and_conflict() -> None:
     with socket.socket() as s:  # released: the port can be bound again
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", tport))
+
+
+def test_monitor_side_never_imports_pyroute2() -> None:
+    """The monitor and everything it may load for volumes and networks stay netlink-free."""
+    import subprocess
+    import sys
+
+    mods = ["engine.runtime.monitor", "engine.runtime.netvol", "engine.network.proxy",
+            "engine.network.teardown", "engine.network.attach", "engine.network.ports",
+            "engine.volumes.populate", "engine.runtime.attachments", "engine.api"]
+    code = f"import sys\nfor m in {mods!r}: __import__(m)\nprint('pyroute2' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    assert out.stdout.strip() == "False"
