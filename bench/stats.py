@@ -84,8 +84,12 @@ def _peer_running(peer: str, count: int, env: dict[str, str]) -> bool:
 
 
 def _peer_cleanup(peer: str, env: dict[str, str]) -> None:
-    names = [f"pydock-bench-st{i}" for i in range(100)]
-    subprocess.run([peer, "rm", "-f", *names], capture_output=True, env=env)
+    # Only names that exist: podman's rm removes nothing when one name is unknown.
+    out = subprocess.run([peer, "ps", "-a", "--format", "{{.Names}}"], capture_output=True,
+                         text=True, env=env).stdout.split()
+    names = [n for n in out if n.startswith("pydock-bench-st")]
+    if names:
+        subprocess.run([peer, "rm", "-f", *names], capture_output=True, env=env)
 
 
 def _stream_cpu(report: list[dict[str, Any]], cli: list[str]) -> None:

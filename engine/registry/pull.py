@@ -14,6 +14,7 @@ throttled per layer, and cancels them if the consumer stops listening.
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
 import time
@@ -119,7 +120,7 @@ def _layers(client: RegistryClient, store: ImageStore, repo: str, layers: list[d
         parent = chains[i - 1] if i else None
         try:
             with open_blob(client, store.content, store.cfg.locks_dir, repo, digest, size,
-                           progress=progress, cancelled=stop.is_set) as blob:
+                           progress=progress, cancelled=stop.is_set, ahead=ahead) as blob:
                 try:
                     # The unpacker pulls the download through: EOF comes only after
                     # the blob's digest checked out, so no snapshot lands unverified.
@@ -137,6 +138,9 @@ def _layers(client: RegistryClient, store: ImageStore, repo: str, layers: list[d
             raise EngineError(f"storing layer {sid}: {err.strerror or err}") from err
         events.put(PullProgress(sid, "Pull complete"))
 
+    # One thread per layer downloads and unpacks it. With fewer layers in flight than
+    # cores, each layer gets a second thread that downloads ahead of its unpacker.
+    ahead = min(parallel, len(todo)) <= _cores()
     for i in todo[parallel:]:
         yield PullProgress(short(layers[i]["digest"]), "Waiting")
     pool = ThreadPoolExecutor(max_workers=max(1, parallel), thread_name_prefix="pull")
@@ -162,6 +166,11 @@ def _layers(client: RegistryClient, store: ImageStore, repo: str, layers: list[d
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _cores() -> int:
+    count = getattr(os, "process_cpu_count", os.cpu_count)()
+    return count or 1
 
 
 def _first_error(futures: list[Future[None]]) -> BaseException:

@@ -98,7 +98,7 @@ def read_v1(dirs: Mapping[str, Path | str]) -> Raw:
     """One container's counters from its per-controller v1 directories."""
     def path(ctrl: str, name: str) -> str:
         d = dirs.get(ctrl)
-        return os.path.join(d, name) if d is not None else ""
+        return f"{d}/{name}" if d is not None else ""
 
     limit = _int(path("memory", "memory.limit_in_bytes"))
     stat = read_bytes(path("memory", "memory.stat"))

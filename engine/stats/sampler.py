@@ -62,6 +62,7 @@ class Sampler:
         self.cache = cache
         self._host_memory = host_memory
         self.prev: dict[str, Point] = {}
+        self._dirs: dict[str, dict[str, str]] = {}
 
     @property
     def host_memory(self) -> int:
@@ -92,6 +93,7 @@ class Sampler:
             raws, system_ns, ncpu, at = self.read(targets)
         out = [self._compute(t, raws[t.id], system_ns, ncpu, at) for t in targets]
         self.prev = {t.id: Point(raws[t.id][0].cpu_ns, system_ns, t.pid, at) for t in targets}
+        self._dirs = {t.id: self._dirs[t.id] for t in targets}  # forget removed containers
         if self.cache is not None:
             _save(self.cache, self.prev)
         return out
@@ -102,11 +104,13 @@ class Sampler:
         v2 = self.driver.version == "v2"
         raws: dict[str, tuple[cgroupfs.Raw, int, int]] = {}
         for t in targets:
-            handle = self.driver.handle(t.id)
+            dirs = self._dirs.get(t.id)
+            if dirs is None:  # paths as plain strings, once: Path joins cost more than reads
+                dirs = self._dirs[t.id] = {c: str(d) for c, d in self.driver.handle(t.id).dirs}
             if v2:
-                raw = cgroupfs.read_v2(handle.dir("unified") or "")
+                raw = cgroupfs.read_v2(dirs.get("unified", ""))
             else:
-                raw = cgroupfs.read_v1(dict(handle.dirs))
+                raw = cgroupfs.read_v1(dirs)
             rx, tx = (0, 0) if t.network == "host" else cgroupfs.net_dev(self.proc_root, t.pid)
             raws[t.id] = (raw, rx, tx)
         system_ns, ncpu = cgroupfs.system_cpu(self.proc_root)

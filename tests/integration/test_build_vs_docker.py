@@ -67,8 +67,8 @@ def test_configs_match_docker(engine: Any, root: Path, tmp_path: Path, target: s
     import_busybox(engine)
     ctx = write_context(tmp_path / "ctx", {"Dockerfile": DOCKERFILE})
     tag = f"pydock-test-build-vs-docker:{target}"
-    r = subprocess.run(["docker", "build", "--network", "none", "-q", "--target", target,
-                        "-t", tag, str(ctx)], capture_output=True, text=True,
+    r = subprocess.run(["docker", "build", "--network", "none", "--force-rm", "-q", "--target",
+                        target, "-t", tag, str(ctx)], capture_output=True, text=True,
                        env=dict(env, DOCKER_BUILDKIT="0"), timeout=300)
     try:
         assert r.returncode == 0, r.stderr
