@@ -8,7 +8,15 @@ port with a temporary storage directory; every pull starts from an empty store.
 One untimed round first warms the registry's page cache and each tool's own
 start-up (pydock runs in-process; its imports would otherwise count once), then
 ``RUNS`` rounds are timed, interleaved so that disk and cache state hit all sides
-alike, and the medians are reported, as seconds and as MB/s of compressed image.
+alike (the order rotates each round), and the medians are reported, as seconds
+and as MB/s of compressed image.
+
+Each output is emptied right after its run (files truncated, which drops their
+dirty pages) but only deleted at the end: on ext4 without a journal, inodes
+freed in the last seconds are skipped one by one when new ones are allocated
+(``recently_deleted()``), so deleting the previous round's thousands of files
+would slow down whichever tool creates many files next (pydock, podman), and
+not skopeo, which creates a dozen.
 
 A peer that is missing or fails is reported in a note instead of failing the
 whole benchmark; a pydock failure is an error.
@@ -25,6 +33,7 @@ import random
 import shutil
 import signal
 import socket
+import stat
 import statistics
 import subprocess
 import sys
@@ -60,20 +69,21 @@ def run(report: list[dict]) -> None:
         sides = _sides(work, ref)
         times: dict[str, list[float]] = {name: [] for name in sides}
         errors: dict[str, str] = {}
+        names = list(sides)
         for i in range(RUNS + 1):  # round 0 is the untimed warm-up
-            for name, pull in sides.items():
+            for name in names[i % len(names):] + names[: i % len(names)]:
                 if name in errors:
                     continue
-                dest = work / f"{name}-{i}"
+                dest = work / "out" / f"{name}-{i}"
                 try:
-                    took = pull(dest)
+                    took = sides[name](dest)
                 except (OSError, subprocess.SubprocessError) as err:
                     if name == "pydock":
                         raise
                     errors[name] = _describe(err)
                     continue
                 finally:
-                    _remove(dest)
+                    _empty(dest)
                 if i:
                     times[name].append(took)
     finally:
@@ -231,3 +241,15 @@ def _describe(err: BaseException) -> str:
 
 def _remove(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
+
+
+def _empty(path: Path) -> None:
+    """Truncate every regular file under ``path``: frees the data, keeps the inodes."""
+    for top, _, files in os.walk(path):
+        for name in files:
+            p = os.path.join(top, name)
+            try:
+                if stat.S_ISREG(os.lstat(p).st_mode):
+                    os.truncate(p, 0)
+            except OSError:
+                pass

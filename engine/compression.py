@@ -10,6 +10,10 @@ try:  # ISA-L's inflate: 2-3x zlib's on real layers, with a far faster CRC; same
     from isal import isal_zlib as _inflate
 except ImportError:  # pragma: no cover - isal is a dependency, zlib the fallback
     _inflate = zlib  # type: ignore[misc]
+# ISA-L's own gzip stream reader (what isal.igzip reads with): it inflates straight
+# into the caller's buffer with the GIL released, handles concatenated members and
+# checks each member's CRC and length. Private API, hence the fallback.
+_IsalGzipReader: Any = getattr(_inflate, "_GzipReader", None)
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -125,6 +129,8 @@ def open_layer_stream(fileobj: BinaryIO) -> BinaryIO:
     head = raw.peek(4)[:4]
     kind = detect(head)
     if kind == "gzip":
+        if _IsalGzipReader is not None:
+            return _IsalGzipReader(raw, _IN)
         return _GzipReader(raw)  # type: ignore[return-value]
     if kind == "zstd":
         return _zstd_reader(raw)

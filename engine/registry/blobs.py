@@ -13,8 +13,10 @@ reader's buffer, hashed and appended to the partial, then decompressed and
 unpacked by the same thread, with no queue and no second copy. End of stream
 comes only *after* the digest checked out and the blob is in the store (a
 mismatch raises instead), so an unpacker that reads to EOF never completes on
-unverified data. Layers run in parallel threads: recv, sha256, zlib and write
-all release the GIL on the megabyte chunks used here.
+unverified data. Layers run in parallel threads: recv, sha256, inflate and write
+all release the GIL on the large chunks used here. When fewer layers than cores
+are in flight, :class:`ReadAhead` gives each one a second thread, so that the
+download of a layer overlaps with its unpacking.
 
 Once the response headers are in, the body is read with ``recv_into`` on the
 connection's socket rather than through httpx/h11, which would cost two copies

@@ -138,8 +138,8 @@ def _layers(client: RegistryClient, store: ImageStore, repo: str, layers: list[d
             raise EngineError(f"storing layer {sid}: {err.strerror or err}") from err
         events.put(PullProgress(sid, "Pull complete"))
 
-    # One thread per layer downloads and unpacks it. With fewer layers in flight than
-    # cores, each layer gets a second thread that downloads ahead of its unpacker.
+    # One thread per layer downloads and unpacks it. With no more layers in flight
+    # than cores, each layer gets a second thread that downloads ahead of its unpacker.
     ahead = min(parallel, len(todo)) <= _cores()
     for i in todo[parallel:]:
         yield PullProgress(short(layers[i]["digest"]), "Waiting")

@@ -131,8 +131,11 @@ class Monitor:
         rootfs.unmount(self.cdir / "merged")
         netvol.after_monitor(self)  # ports, netns, addresses, hosts entries
         self.close_ready()
-        rec = self.update(monitor_pid=0, monitor_start=0)
-        if rec["host_config"].get("AutoRemove"):
+        rec = self.store.load(self.cid)
+        if not rec["host_config"].get("AutoRemove"):
+            rec = self.update(monitor_pid=0, monitor_start=0)
+        else:  # the record goes next: no need to write it once more (if that fails,
+            # the record names a dead monitor, which every reader reconciles)
             from . import removal
 
             removal.remove_files(self.cfg, self.cid)

@@ -7,6 +7,7 @@ import errno
 import fcntl
 import json
 import os
+import select
 import selectors
 import socket
 import struct
@@ -104,8 +105,8 @@ class Session:
         self.mon.emit("start", rec)
         self.mon.tell({"state": "running", "pid": pid})
         self.mon.close_ready()
-        if self.late_join:
-            _join_rest(driver, cg, pid)
+        if self.late_join and not select.select([pidfd], [], [], 0)[0]:
+            _join_rest(driver, cg, pid)  # (pointless once the container has exited)
         code = self._pump(pidfd, pid)
         oom = driver.oom_killed_count(cg) > oom_before
         if runtime != "pydock":

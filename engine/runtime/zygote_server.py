@@ -232,6 +232,7 @@ def main(argv: list[str]) -> int:
     # Everything imported so far lives as long as the zygote: keep the collector
     # off those pages so forked monitors keep sharing them.
     gc.freeze()
+    libc.malloc_trim()  # pages freed by the imports: not shared, not counted
     os.write(ready_fd, b"ok\n")
     os.close(ready_fd)
     try:

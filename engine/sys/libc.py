@@ -313,3 +313,10 @@ def inotify_add_watch(fd: int, path: str | os.PathLike[str], mask: int) -> int:
     if wd < 0:
         raise _fail(os.fsdecode(path))
     return int(wd)
+
+
+def malloc_trim() -> None:
+    """Give free heap pages back (glibc); the zygote does it before forking monitors."""
+    trim = getattr(_libc, "malloc_trim", None)
+    if trim is not None:
+        trim(0)

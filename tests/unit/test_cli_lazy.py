@@ -68,3 +68,13 @@ def test_run_and_ps_paths_stay_lean() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_monitor_zygote_preloads_no_heavy_modules() -> None:
+    # Forked monitors share the zygote's pages: what it imports every monitor carries.
+    code = ("import sys, engine.runtime.zygote_server\n"
+            "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('textual', 'rich', 'pyroute2', 'httpx', 'pyseccomp', 'app'))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == ""
