@@ -377,3 +377,23 @@ class NetworkSummary:
     @property
     def short_id(self) -> str:
         return self.id[:12]
+
+
+def human_duration(seconds: float) -> str:
+    """docker's units.HumanDuration: ``Less than a second``, ``3 minutes``, ``2 weeks``.
+
+    Lives in this leaf module so the CLI (``ps``) and the TUI widgets word ages alike.
+    """
+    s = int(max(0, seconds))
+    if s < 1:
+        return "Less than a second"
+    if s < 60:
+        return f"{s} second{'s' if s != 1 else ''}"
+    m = s // 60
+    if m < 60:
+        return "About a minute" if m == 1 else f"{m} minutes"
+    h = m // 60
+    if h < 48:
+        return "About an hour" if h == 1 else f"{h} hours"
+    d = h // 24
+    return f"{d} days" if d < 14 else f"{d // 7} weeks"

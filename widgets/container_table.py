@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
-from engine.types import ContainerSummary
+from engine.types import ContainerSummary, human_duration
 
 SORTS = ("name", "status", "created")
 RUNNING = ("running", "paused", "restarting")
@@ -28,22 +28,7 @@ NO_STATS = "–"  # shown until the engine reports usage: never invent a number
 GROUP_LABEL = "com.docker.compose.project"
 
 
-def _ago(seconds: float) -> str:
-    # The same wording as engine.runtime.views._ago (docker's units.HumanDuration);
-    # widgets may not import the runtime, and a test pins the two together.
-    s = int(max(0, seconds))
-    if s < 1:
-        return "Less than a second"
-    if s < 60:
-        return f"{s} second{'s' if s != 1 else ''}"
-    m = s // 60
-    if m < 60:
-        return "About a minute" if m == 1 else f"{m} minutes"
-    h = m // 60
-    if h < 48:
-        return "About an hour" if h == 1 else f"{h} hours"
-    d = h // 24
-    return f"{d} days" if d < 14 else f"{d // 7} weeks"
+_ago = human_duration
 
 
 def status_text(c: ContainerSummary, now: float) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ..types import ContainerSummary
+from ..types import ContainerSummary, human_duration
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
@@ -34,20 +34,7 @@ def status_text(st: dict[str, Any], now: float | None = None) -> str:
     return status.capitalize()
 
 
-def _ago(seconds: float) -> str:
-    s = int(max(0, seconds))
-    if s < 1:
-        return "Less than a second"
-    if s < 60:
-        return f"{s} second{'s' if s != 1 else ''}"
-    m = s // 60
-    if m < 60:
-        return "About a minute" if m == 1 else f"{m} minutes"
-    h = m // 60
-    if h < 48:
-        return "About an hour" if h == 1 else f"{h} hours"
-    d = h // 24
-    return f"{d} days" if d < 14 else f"{d // 7} weeks"
+_ago = human_duration
 
 
 def summary(rec: dict[str, Any]) -> ContainerSummary:
