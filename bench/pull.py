@@ -12,7 +12,8 @@ alike (the order rotates each round), and the medians are reported, as seconds
 and as MB/s of compressed image.
 
 Each output is emptied right after its run (files truncated, which drops their
-dirty pages) but only deleted at the end: on ext4 without a journal, inodes
+dirty pages) and the disk synced, so that no run pays for writing back what an
+earlier one left behind; outputs are only deleted at the end: on ext4 without a journal, inodes
 freed in the last seconds are skipped one by one when new ones are allocated
 (``recently_deleted()``), so deleting the previous round's thousands of files
 would slow down whichever tool creates many files next (pydock, podman), and
@@ -66,6 +67,7 @@ def run(report: list[dict]) -> None:
         proc, port = _registry(work)
         ref = f"127.0.0.1:{port}/bench/pull:1"
         size = _push_image(work, ref)
+        os.sync()  # the registry's copy of the image is on disk, not being written back
         sides = _sides(work, ref)
         times: dict[str, list[float]] = {name: [] for name in sides}
         errors: dict[str, str] = {}
@@ -84,6 +86,7 @@ def run(report: list[dict]) -> None:
                     continue
                 finally:
                     _empty(dest)
+                    os.sync()  # the next run starts with nothing left to write back
                 if i:
                     times[name].append(took)
     finally:
@@ -100,10 +103,16 @@ def _sides(work: Path, ref: str) -> dict[str, Callable[[Path], float]]:
             "skopeo", "--insecure-policy", "copy", "-q", "--src-tls-verify=false",
             f"docker://{ref}", f"oci:{d}:1"])
     if shutil.which("podman"):
-        # A root and runroot of its own: no state shared with other podman users.
-        sides["podman"] = lambda d: _timed([
-            "podman", "--root", str(d / "root"), "--runroot", str(d / "run"),
-            "pull", "-q", "--tls-verify=false", ref])
+        # A root and runroot of its own: no state shared with other podman users. The
+        # runroot must be short (podman refuses more than 50 characters).
+        def podman(d: Path) -> float:
+            run = Path(tempfile.mkdtemp(prefix="pydock-bench-", dir="/tmp"))
+            try:
+                return _timed(["podman", "--root", str(d / "root"), "--runroot", str(run),
+                               "pull", "-q", "--tls-verify=false", ref])
+            finally:
+                _remove(run)
+        sides["podman"] = podman
     return sides
 
 
@@ -116,6 +125,8 @@ def _report(report: list[dict], size: int, times: dict[str, list[float]],
     name = f"pull {mb:.0f}MB/{LAYERS} layers (pydock {rate['pydock']:.0f} MB/s)"
     summary = ", ".join(f"{n} {rate[n]:.0f} MB/s ({med[n]:.2f} s)" for n in med)
     print(f"  {NAME}, {mb:.0f} MB, median of {RUNS}: {summary}", file=sys.stderr)
+    for n, t in times.items():
+        print(f"    {n}: " + " ".join(f"{x:.2f}" for x in t), file=sys.stderr)
     labels = {"skopeo": "skopeo copy (no unpack)", "podman": "podman pull"}
     for peer, label in labels.items():
         row: dict = {"name": name, "pydock_s": round(pydock, 3),

@@ -9,12 +9,15 @@ its ready fd. It exits
 - at once when its root directory is removed or renamed (inotify), or on the
   next tick when the root or its socket are no longer the ones it started with,
 - when a request comes from other code, or one of its own modules changed on
-  disk (it answers "stale"; the front end starts a fresh zygote).
+  disk (it answers "stale"; the front end starts a fresh zygote),
+- when asked to (:func:`.zygote.stop`).
 
 Monitors are forked directly (SIGCHLD is ignored, so the kernel reaps them);
 each child restores SIGCHLD, takes the requester's environment, directory and
 umask, names itself like a subprocess monitor in ``ps`` and runs
-:func:`.monitor.detached` — never returning into this loop.
+:func:`.monitor.detached` — never returning into this loop. Unlike a subprocess
+monitor it stays in the zygote's cgroups, not the requester's. Errors of the
+zygote itself go to ``<root>/zygote.log``.
 """
 
 from __future__ import annotations
