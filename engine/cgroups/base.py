@@ -236,6 +236,13 @@ class CgroupDriver(ABC):
     def prune_parent(self) -> None:
         """Remove the parent cgroup in every hierarchy if nothing is left in it."""
 
+    def set_devices(self, handle: CgroupHandle, rules: list[dict[str, Any]]) -> list[str]:
+        """Apply OCI ``linux.resources.devices`` rules; return warnings if this host can't.
+
+        The base class has no device controller to write to (v2 needs an eBPF program).
+        """
+        return ["device rules are not enforced on this cgroup version"] if rules else []
+
     def _kill_file(self, handle: CgroupHandle) -> Path | None:
         """``cgroup.kill`` (kernel >= 5.14) when this cgroup has one."""
         return None

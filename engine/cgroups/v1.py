@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from engine.errors import NotFound, Unavailable
 
@@ -52,6 +53,17 @@ def mounted_controllers(cgroup_root: Path) -> dict[str, Path]:
         for n in names:
             out.setdefault(n, Path(entry.path))
     return out
+
+
+def device_rule_line(rule: dict[str, Any]) -> str:
+    """``c 1:3 rwm`` from an OCI device rule; ``a`` alone means every device."""
+    kind = rule.get("type", "a")
+    access = rule.get("access", "rwm")
+    if kind == "a" and rule.get("major") is None and rule.get("minor") is None:
+        return "a"
+    major = "*" if rule.get("major") is None else str(rule["major"])
+    minor = "*" if rule.get("minor") is None else str(rule["minor"])
+    return f"{kind} {major}:{minor} {access}"
 
 
 def _num(value: int) -> str:
@@ -216,6 +228,23 @@ class V1Driver(CgroupDriver):
             return (read_text(d / "freezer.state") or "").strip() == "FROZEN"
         unified = handle.dir("unified")
         return bool(unified is not None and frozen_state(unified))
+
+    def set_devices(self, handle: CgroupHandle, rules: list[dict[str, Any]]) -> list[str]:
+        """Deny every device, then allow the rules' list (runc's order on v1).
+
+        Without this a container holding CAP_MKNOD could create and open a host
+        block device node.
+        """
+        d = handle.dir("devices")
+        if d is None or not d.is_dir():
+            return ["the devices controller is not mounted: device rules not enforced"]
+        for rule in rules:
+            line = device_rule_line(rule)
+            try:
+                write_text(d / ("devices.allow" if rule.get("allow") else "devices.deny"), line)
+            except OSError as err:
+                raise translate(err, f"set device rule {line!r}") from err
+        return []
 
     def _kill_file(self, handle: CgroupHandle) -> Path | None:
         unified = handle.dir("unified")

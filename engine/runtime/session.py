@@ -79,7 +79,17 @@ class Session:
             _cleanup_cgroup(driver, driver.handle(mon.cid))
             self._record_exit(125, False, error=str(err), started=False)
             return Result(exit_code=125, start_error={"code": 125, "message": str(err)})
-        for warning in cg.warnings:
+        warnings = list(cg.warnings)
+        if self.rec.get("runtime", "pydock") == "pydock":
+            # runc/crun write the device rules themselves from the same spec.
+            try:
+                warnings += driver.set_devices(
+                    cg, spec["linux"].get("resources", {}).get("devices", []))
+            except EngineError as err:
+                _cleanup_cgroup(driver, cg)
+                self._record_exit(125, False, error=str(err), started=False)
+                return Result(exit_code=125, start_error={"code": 125, "message": str(err)})
+        for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)  # monitor.log
         rootfs.mount_overlay(mon.cfg.snapshots_dir, self.rec["image_chain_ids"], cdir)
         oom_before = driver.oom_killed_count(cg)

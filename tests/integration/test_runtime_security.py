@@ -146,3 +146,12 @@ def test_entrypoint_and_cmd_rules(rt: Path) -> None:
     assert r.stdout == "a b\n"
     r = pydock(rt, "run", "--rm", IMAGE)  # the image's CMD ["sh"] with stdin closed
     assert r.returncode == 0
+
+
+def test_device_cgroup_blocks_host_devices(rt: Path) -> None:
+    # CAP_MKNOD is in Docker's default set: the device cgroup is what keeps a
+    # container from creating and opening a host disk.
+    r = pydock(rt, "run", "--rm", IMAGE, "sh", "-c",
+               "mknod /tmp/disk b 8 0 && head -c 1 /tmp/disk")
+    assert r.returncode != 0 and "Operation not permitted" in r.stderr
+    assert sh(rt, "mknod /tmp/n c 1 3 && echo x > /tmp/n && echo ok") == "ok\n"
