@@ -155,7 +155,7 @@ def _write_bundle(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
         container_id=cid, rootfs=cdir / "merged", args=args, env=env,
         cwd=rec["config"]["WorkingDir"] or "/", user=rec["config"]["User"] or "",
         hostname=hostname, tty=opts.tty, read_only=opts.read_only,
-        privileged=opts.privileged, cap_add=opts.cap_add, cap_drop=opts.cap_drop,
+        privileged=opts.privileged, cap_add=opts.cap_add, cap_drop=_cap_drop(cfg, opts),
         security=c["security"], ulimits=opts.ulimits, network=opts.network,
         cgroup_ns=detect(cfg.cgroup_root) == "v2",
         etc_files={"/etc/hostname": cdir / "hostname", "/etc/hosts": cdir / "hosts",
@@ -170,6 +170,15 @@ def _write_bundle(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
     for d in ("upper", "work", "merged"):
         (cdir / d).mkdir(mode=0o755, exist_ok=True)
     store.save(rec)  # sync="all": also persists the entries above
+
+
+def _cap_drop(cfg: EngineConfig, opts: CreateOptions) -> tuple[str, ...]:
+    """On cgroup v2 pydock writes no device rules (that needs eBPF), so CAP_MKNOD is
+    dropped unless asked for: without it a container cannot make a host disk node."""
+    wants_mknod = any(c.upper().removeprefix("CAP_") in ("MKNOD", "ALL") for c in opts.cap_add)
+    if detect(cfg.cgroup_root) == "v2" and not opts.privileged and not wants_mknod:
+        return (*opts.cap_drop, "MKNOD")
+    return opts.cap_drop
 
 
 def _ulimit_json(u: str) -> dict[str, Any]:
