@@ -14,7 +14,7 @@ unpacked by the same thread, with no queue and no second copy. End of stream
 comes only *after* the digest checked out and the blob is in the store (a
 mismatch raises instead), so an unpacker that reads to EOF never completes on
 unverified data. Layers run in parallel threads: recv, sha256, inflate and write
-all release the GIL on the large chunks used here. When fewer layers than cores
+all release the GIL on the large chunks used here. When no more layers than cores
 are in flight, :class:`ReadAhead` gives each one a second thread, so that the
 download of a layer overlaps with its unpacking.
 
@@ -97,7 +97,7 @@ def open_blob(client: RegistryClient, content: ContentStore, locks: Path, repo: 
     stored file is read instead. Call ``finish()`` on the stream before leaving the
     ``with`` to download whatever the reader did not consume. With ``ahead``, the
     download runs in a thread of its own, a few megabytes ahead of the reader: worth
-    it when fewer layers than cores are in flight.
+    it when no more layers than cores are in flight.
     """
     with file_lock(locks / f"ingest-{digest.removeprefix('sha256:')}.lock"):
         if content.exists(digest):
