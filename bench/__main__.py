@@ -31,7 +31,11 @@ def main() -> int:
     report: list[dict] = []
     for name in MODULES:
         print(f"running {name} ...", file=sys.stderr, flush=True)
-        importlib.import_module(name).run(report)
+        try:
+            importlib.import_module(name).run(report)
+        except Exception as err:  # noqa: BLE001 - one broken bench must not hide the rest
+            report.append({"name": name, "pydock_s": None, "peer": "", "peer_s": None,
+                           "ratio": None, "note": f"failed: {type(err).__name__}: {err}"})
     _print_table(report)
     RESULTS.write_text(
         json.dumps(

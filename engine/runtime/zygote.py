@@ -49,8 +49,21 @@ ANSWER_TIMEOUT = 30.0
 
 
 def identity() -> dict[str, Any]:
-    """What must match for a zygote's code to be this process's code."""
-    return {"engine": ENGINE_DIR, "python": sys.executable, "hexversion": sys.hexversion}
+    """What must match for a zygote's monitors to be the ones this process would start.
+
+    The same code, and the same network and mount namespaces: a monitor binds
+    published ports and mounts the rootfs where it runs, so a zygote started from
+    another namespace would put them where this front end cannot see them.
+    """
+    return {"engine": ENGINE_DIR, "python": sys.executable, "hexversion": sys.hexversion,
+            "netns": _ns("net"), "mntns": _ns("mnt")}
+
+
+def _ns(kind: str) -> int:
+    try:
+        return os.stat(f"/proc/self/ns/{kind}").st_ino
+    except OSError:
+        return 0
 
 
 def spawn(root: Path, cid: str, ready_w: int, *, wait_attach: bool) -> bool:
