@@ -58,7 +58,7 @@ def relay(sock: socket.socket, *, stdin: bool, tty_mode: bool) -> tuple[int | No
     if use_tty:
         old_handler = signal.signal(signal.SIGWINCH, lambda *_: os.write(winch_w, b"x"))
         send_size(sock)
-    watch = [sock, winch_r] + ([in_fd] if stdin else [])
+    watch: list[Any] = [sock, winch_r] + ([in_fd] if stdin else [])
     try:
         with _raw(in_fd, use_tty):
             while True:

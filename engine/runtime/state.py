@@ -115,7 +115,7 @@ class ContainerStore:
                         "that container to be able to reuse that name.")
                 name = wanted_name
             else:
-                name = _random_name(set(taken))
+                name = _random_name({str(n) for n in taken if n})
             cid = secrets.token_hex(32)
             rec = dict(rec, id=cid, name=name)
             d = self.dir(cid)

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from tests.integration.runtime_helpers import (
-    IMAGE, PYDOCK, REPO, eventually, import_busybox, inspect, pydock, remove_all,
+    IMAGE,
+    PYDOCK,
+    REPO,
+    eventually,
+    import_busybox,
+    inspect,
+    pydock,
+    remove_all,
 )
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root")
