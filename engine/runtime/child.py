@@ -133,14 +133,7 @@ def _seccomp_filter(spec: dict[str, Any]) -> Any:
 
 
 def _become(spec: dict[str, Any], proc: dict[str, Any], err_w: int, filt: Any) -> NoReturn:
-    ann = spec.get("annotations", {})
-    root = os.open("/", os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        extra = ann.get("io.pydock.group_add", "")
-        ident = users.resolve_user(root, ann.get("io.pydock.user", ""),
-                                   tuple(extra.split(",")) if extra else ())
-    finally:
-        os.close(root)
+    ident = users.identity_for(spec, "/")
     env = list(proc["env"])
     if not any(e.startswith("HOME=") for e in env):
         env.append(f"HOME={ident.home or '/'}")

@@ -43,13 +43,7 @@ def concrete_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """The spec with pydock's annotations turned into what runc/crun expect."""
     spec = dict(spec)
     ann = spec.get("annotations", {})
-    rootfd = os.open(spec["root"]["path"], os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        extra = ann.get("io.pydock.group_add", "")
-        ident = users.resolve_user(rootfd, ann.get("io.pydock.user", ""),
-                                   tuple(extra.split(",")) if extra else ())
-    finally:
-        os.close(rootfd)
+    ident = users.identity_for(spec, spec["root"]["path"])
     proc = dict(spec["process"])
     proc["user"] = {"uid": ident.uid, "gid": ident.gid,
                     "additionalGids": list(ident.additional_gids)}

@@ -23,6 +23,7 @@ import os
 import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from engine.errors import InvalidArgument, Unavailable
 from engine.sys import libc
@@ -203,3 +204,16 @@ def resolve_user(rootfs_fd: int, spec: str = "", group_add: Sequence[str] = ()) 
     extra = _group_add(group_add, groups)
     additional = tuple(dict.fromkeys([gid, *supplementary, *extra]))
     return Identity(uid, gid, additional, home)
+
+
+def identity_for(spec: dict[str, Any], root: str) -> Identity:
+    """The container's user as its OCI spec asks (pydock's annotations), resolved
+    against the files under ``root`` ("/" inside the init, the rootfs path outside)."""
+    ann = spec.get("annotations", {})
+    extra = ann.get("io.pydock.group_add", "")
+    fd = os.open(root, os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        return resolve_user(fd, ann.get("io.pydock.user", ""),
+                            tuple(extra.split(",")) if extra else ())
+    finally:
+        os.close(fd)
