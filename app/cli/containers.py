@@ -84,14 +84,7 @@ def register(sub: Any) -> None:
 
 def _batch(fn: str, kwargs: Any) -> Any:
     def handler(engine: Engine, args: argparse.Namespace) -> int:
-        code = 0
-        for rep in getattr(engine, fn)(args.containers, **kwargs(args)):
-            if rep.error:
-                sys.stderr.write(f"Error response from daemon: {rep.error}\n")
-                code = 1
-            else:
-                print(rep.item)
-        return code
+        return output.print_reports(getattr(engine, fn)(args.containers, **kwargs(args)))
     return handler
 
 

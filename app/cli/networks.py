@@ -99,14 +99,7 @@ def _inspect(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _rm(engine: Engine, args: argparse.Namespace) -> int:
-    code = 0
-    for rep in engine.networks_remove(args.networks):
-        if rep.error:
-            sys.stderr.write(f"Error response from daemon: {rep.error}\n")
-            code = 1
-        else:
-            print(rep.item)
-    return code
+    return output.print_reports(engine.networks_remove(args.networks))
 
 
 def _prune(engine: Engine, args: argparse.Namespace) -> int:

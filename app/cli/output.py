@@ -62,3 +62,15 @@ def confirm(question: str, *, stdin: TextIO = sys.stdin, out: TextIO = sys.stder
     out.flush()
     answer = stdin.readline().strip().lower()
     return answer in ("y", "yes")
+
+
+def print_reports(reports: Iterable[Any]) -> int:
+    """Batch verbs: one line per item on stdout, each failure on stderr; exit 1 if any failed."""
+    code = 0
+    for rep in reports:
+        if rep.error:
+            sys.stderr.write(f"Error response from daemon: {rep.error}\n")
+            code = 1
+        else:
+            print(rep.item)
+    return code

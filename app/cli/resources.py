@@ -114,15 +114,8 @@ def _update(engine: Engine, args: argparse.Namespace) -> int:
     values = {k: v for k, v in _limit_values(args).items() if v is not None}
     if not values and args.restart is None:
         raise InvalidArgument("you must provide one or more flags when using this command")
-    code = 0
-    for rep in engine.containers_update(args.containers,
-                                        UpdateOptions(restart=args.restart, **values)):
-        if rep.error:
-            sys.stderr.write(f"Error response from daemon: {rep.error}\n")
-            code = 1
-        else:
-            print(rep.item)
-    return code
+    opts = UpdateOptions(restart=args.restart, **values)
+    return output.print_reports(engine.containers_update(args.containers, opts))
 
 
 # -- stats -----------------------------------------------------------------------------
