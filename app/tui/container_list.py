@@ -9,7 +9,6 @@ thread worker and comes back as a Message from ``container_messages``.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -21,12 +20,11 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from engine import Engine, EngineError
-from engine.config import default_root
 from engine.types import ContainerSummary, StatsSample
 from widgets import ContainerTable
 
 from .container_messages import ContainersLoaded
-from .panel import PanelScreen
+from .panel import PanelScreen, cli_prefix
 
 
 class ContainerListScreen(PanelScreen):
@@ -96,10 +94,7 @@ class ContainerListScreen(PanelScreen):
         yield from ()
 
     def cli_prefix(self) -> str:
-        # Commands shown to the user must act on this root, so name it unless the CLI
-        # finds it by itself ($PYDOCK_ROOT or the default).
-        root = self.engine.config.root
-        return "pydock" if root == default_root() else f"pydock --root {shlex.quote(str(root))}"
+        return cli_prefix(self.engine.config.root)
 
     def _empty_text(self) -> str:
         cli = self.cli_prefix()

@@ -6,7 +6,6 @@ comes back as a typed Message; widgets only ever see :class:`ImageSummary` rows.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -19,13 +18,12 @@ from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from engine import Engine, EngineError
-from engine.config import default_root
 from engine.types import ImageSummary, RemoveReport
 from widgets import FirstRunHint, ImageTable
 
 from .confirm_screen import ConfirmScreen
 from .inspect_screen import InspectScreen
-from .panel import PanelScreen
+from .panel import PanelScreen, cli_prefix
 
 
 def image_name(image: ImageSummary) -> str:
@@ -124,12 +122,7 @@ class ImagesScreen(PanelScreen):
             yield ImageTable(id="images")
 
     def _cli_prefix(self) -> str:
-        # The hint's commands must act on the root shown here, so name it when the CLI
-        # would not find it on its own (--root given, not $PYDOCK_ROOT or the default).
-        root = self.engine.config.root
-        if root == default_root():
-            return "pydock"
-        return f"pydock --root {shlex.quote(str(root))}"
+        return cli_prefix(self.engine.config.root)
 
     @property
     def table(self) -> ImageTable:

@@ -9,6 +9,8 @@ tick does no work and only re-arms.
 
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -16,6 +18,16 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header
 from textual.worker import Worker, WorkerState
+
+from engine.config import default_root
+
+
+def cli_prefix(root: Path) -> str:
+    """How a hint should spell the CLI so its commands act on the root shown here:
+    plain ``pydock`` when the CLI finds that root by itself ($PYDOCK_ROOT or the default)."""
+    if root == default_root():
+        return "pydock"
+    return f"pydock --root {shlex.quote(str(root))}"
 
 
 class PanelScreen(Screen[None]):
