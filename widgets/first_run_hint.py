@@ -1,7 +1,7 @@
 """``FirstRunHint``: what to do when a root has no images yet.
 
 An empty table tells a new user nothing; this names the commands that bring an
-image in. Pull and build are announced as coming so nobody hunts for them.
+image in: pull, build, import or load.
 """
 
 from __future__ import annotations
@@ -15,13 +15,16 @@ def hint_text(cli: str = "pydock") -> Content:
     return Content.assemble(
         ("No images yet\n\n", "bold"),
         "Bring an image into this root from another terminal:\n\n",
+        "  Pull one from a registry           ",
+        (f"{cli} pull busybox:latest\n", "bold $accent"),
+        "  Build one from a Dockerfile        ",
+        (f"{cli} build -t myapp .\n", "bold $accent"),
         "  Import a root filesystem tarball   ",
         (f"{cli} import rootfs.tar busybox:latest\n", "bold $accent"),
         "  Load a docker save / OCI archive   ",
         (f"{cli} load -i image.tar\n\n", "bold $accent"),
         ("  A rootfs tarball can come from any machine with docker:\n", "dim"),
         ("    docker export $(docker create busybox) > rootfs.tar\n\n", "dim"),
-        "Pulling from a registry and building from a Dockerfile are coming.\n",
         "New images show up here by themselves.",
     )
 

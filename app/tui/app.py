@@ -2,8 +2,8 @@
 
 Panels are Textual *modes*, one screen stack each, so a modal opened in one panel
 stays with it and every panel keeps its own focus and scroll. Panels are listed in
-:data:`PANELS`; keys ``1``–``5`` pick one and ``[``/``]`` cycle. Panels still to come
-are listed in :data:`COMING` so their keys say so instead of doing nothing.
+:data:`PANELS`; keys ``1``–``5`` pick one and ``[``/``]`` cycle. Each panel's module is
+imported when its screen is first built, so start-up pays only for the first panel.
 """
 
 from __future__ import annotations
@@ -44,15 +44,34 @@ def _images(engine: Engine, clock: Clock, show_ids: bool) -> Screen[None]:
     return ImagesScreen(engine, clock=clock)
 
 
+def _volumes(engine: Engine, clock: Clock, show_ids: bool) -> Screen[None]:
+    from .volumes_screen import VolumesScreen
+
+    return VolumesScreen(engine, clock=clock)
+
+
+def _networks(engine: Engine, clock: Clock, show_ids: bool) -> Screen[None]:
+    from .networks_screen import NetworksScreen
+
+    return NetworksScreen(engine, clock=clock, show_ids=show_ids)
+
+
+def _monitor(engine: Engine, clock: Clock, show_ids: bool) -> Screen[None]:
+    from .monitor_screen import MonitorScreen
+
+    return MonitorScreen(engine, clock=clock, show_ids=show_ids)
+
+
 # In key order: PANELS[0] answers to "1".
 PANELS: tuple[Panel, ...] = (
     Panel("containers", "Containers", _containers),
     Panel("images", "Images", _images),
+    Panel("volumes", "Volumes", _volumes),
+    Panel("networks", "Networks", _networks),
+    Panel("monitor", "Monitor", _monitor),
 )
-# Announced on their keys until their issues land (volumes, networks, stats).
-COMING: tuple[str, ...] = ("Volumes", "Networks", "Monitor")
 MAX_PANELS = 5
-TITLES = [p.title for p in PANELS] + [f"{t} (coming)" for t in COMING]
+TITLES = [p.title for p in PANELS]
 
 
 class PydockApp(App[None]):
@@ -90,7 +109,7 @@ class PydockApp(App[None]):
         # Keys beyond the real and announced panels stay out of the footer and help.
         if action == "panel":
             index = parameters[0] if parameters else -1
-            return isinstance(index, int) and 0 <= index < len(self.panels) + len(COMING)
+            return isinstance(index, int) and 0 <= index < len(self.panels)
         if action == "cycle_panel":
             return len(self.panels) > 1
         return True
@@ -100,10 +119,6 @@ class PydockApp(App[None]):
         return modes.index(self.current_mode) if self.current_mode in modes else 0
 
     def action_panel(self, index: int) -> None:
-        if 0 <= index - len(self.panels) < len(COMING):
-            self.notify(f"The {COMING[index - len(self.panels)]} panel is coming",
-                        severity="information")
-            return
         if not 0 <= index < len(self.panels):
             self.bell()
             return
