@@ -22,6 +22,7 @@ MODULES = [
     "bench.build",
     "bench.stats",
     "bench.network",
+    "bench.tui",
 ]
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -29,7 +30,9 @@ RESULTS = Path(__file__).with_name("results.json")
 
 def main() -> int:
     report: list[dict] = []
-    for name in MODULES:
+    # BENCH_ONLY=network,containers runs a subset (bench.<name>).
+    only = [f"bench.{n.strip()}" for n in os.environ.get("BENCH_ONLY", "").split(",") if n.strip()]
+    for name in only or MODULES:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         try:
             importlib.import_module(name).run(report)

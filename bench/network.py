@@ -91,14 +91,21 @@ def _bench(root: Path, ns: Path, report: list[dict[str, Any]]) -> None:
         # A raw client with large reads: urllib's own overhead would hide the proxy's.
         code = ("import socket, sys, time\n"
                 "host, port = sys.argv[1], int(sys.argv[2])\n"
-                "for _ in range(50):\n"
+                # Ready means httpd answers, not just that the port accepts: the
+                # proxy accepts at once and closes when the backend is not up yet.
+                "for _ in range(100):\n"
                 "    try:\n"
-                "        socket.create_connection((host, port), timeout=5).close(); break\n"
-                "    except OSError: time.sleep(0.1)\n"
+                "        p = socket.create_connection((host, port), timeout=5)\n"
+                "        p.sendall(b'GET /missing HTTP/1.0\\r\\n\\r\\n')\n"
+                "        if p.recv(64): p.close(); break\n"
+                "        p.close()\n"
+                "    except OSError: pass\n"
+                "    time.sleep(0.1)\n"
                 "c = socket.create_connection((host, port))\n"
                 "c.sendall(b'GET /big HTTP/1.0\\r\\n\\r\\n')\n"
                 "t = time.perf_counter(); n = 0\n"
                 "while chunk := c.recv(1 << 20): n += len(chunk)\n"
+                "if n < 1024: sys.exit(f'only {n} bytes from {host}:{port}')\n"
                 "print(n / (time.perf_counter() - t))")
 
         def rate(host: str, port: str) -> float:

@@ -20,17 +20,22 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..config import EngineConfig
+from ..config import EngineConfig, default_cgroup_parent
 from ..events import EventLog
 from ..fsutil import atomic_write_json
 from ..sys import libc
 from . import netvol, rootfs, seccomp_cache, session
-from .state import ContainerStore, proc_start_time
+from .state import ContainerStore
 
 
 class Monitor:
-    def __init__(self, root: Path, cid: str, ready_fd: int, wait_attach: bool) -> None:
-        self.cfg = EngineConfig(root=root)
+    def __init__(self, root: Path, cid: str, ready_fd: int, wait_attach: bool,
+                 env: dict[str, str] | None = None) -> None:
+        # A zygote-forked monitor gets its front end's environment as ``env`` and
+        # applies it only before work that reads it (apply_env): rewriting
+        # os.environ costs an idle monitor a few hundred KB of private pages.
+        self.env = env
+        self.cfg = EngineConfig(root=root, cgroup_parent=default_cgroup_parent(env))
         self.store = ContainerStore(self.cfg.containers_dir, self.cfg.locks_dir)
         self.cid = cid
         self.cdir = self.store.dir(cid)
@@ -39,6 +44,12 @@ class Monitor:
         self.events = EventLog(self.cfg.events_log, self.cfg.locks_dir / "events.lock")
         self.proxy: Any = None  # published ports (engine.network.proxy), bound at first start
         seccomp_cache.cache_dir = self.cfg.root / "cache" / "seccomp"  # read by the init
+
+    def apply_env(self) -> None:
+        if self.env is not None:
+            os.environ.clear()
+            os.environ.update(self.env)
+            self.env = None
 
     def tell(self, obj: dict[str, Any]) -> None:
         """A line on the ready pipe for the front end that started us (if it still listens)."""
@@ -72,7 +83,6 @@ class Monitor:
         libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
         rec = self.store.load(self.cid)
         policy = rec["host_config"]["RestartPolicy"]
-        self.update(monitor_pid=os.getpid(), monitor_start=proc_start_time(os.getpid()))
         listener = session.listen(self.cdir / "attach.sock")
         self.tell({"state": "listening"})
         first_client = listener.accept()[0] if self.wait_attach else None
@@ -128,6 +138,7 @@ class Monitor:
                 (self.cdir / name).unlink()
             except FileNotFoundError:
                 pass
+        self.apply_env()
         rootfs.unmount(self.cdir / "merged")
         netvol.after_monitor(self)  # ports, netns, addresses, hosts entries
         self.close_ready()
@@ -154,7 +165,8 @@ def main(argv: list[str]) -> int:
     return detached(root, cid, ready_fd, wait_attach)
 
 
-def detached(root: Path, cid: str, ready_fd: int, wait_attach: bool) -> int:
+def detached(root: Path, cid: str, ready_fd: int, wait_attach: bool,
+             env: dict[str, str] | None = None) -> int:
     """The monitor proper, once detached from its caller; zygote-forked monitors start here."""
     os.setsid()
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -167,7 +179,7 @@ def detached(root: Path, cid: str, ready_fd: int, wait_attach: bool) -> int:
     os.dup2(log, 2)
     os.close(devnull)
     os.close(log)
-    mon = Monitor(root, cid, ready_fd, wait_attach)
+    mon = Monitor(root, cid, ready_fd, wait_attach, env)
     try:
         return mon.run()
     except BaseException as err:
@@ -175,6 +187,7 @@ def detached(root: Path, cid: str, ready_fd: int, wait_attach: bool) -> int:
         import traceback
 
         traceback.print_exc()
+        mon.apply_env()
         mon.tell({"state": "failed", "code": 125, "message": f"monitor: {err}"})
         try:
             mon.update(status="exited", exit_code=125, error=f"monitor: {err}",

@@ -1,7 +1,8 @@
 """The monitor's volume and network steps around a container run.
 
-``before_start``: fill empty volumes from the image (the overlay is mounted, the
-init not yet forked) and bind the published ports once per monitor, so a port
+``populate_volumes`` (in the starter): fill empty volumes from the image (the
+overlay is mounted, the init not yet forked). ``publish_ports`` (in the monitor,
+whose loop runs the proxy): bind the published ports once per monitor, so a port
 in use fails the start with docker's message. ``after_monitor``: close the port
 proxy and release the network (netns, leases, hosts entries) when the monitor
 finishes. Standard library only, like the monitor.
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
     from .session import Session
 
 
-def before_start(sess: Session) -> None:
-    """Raise ``StartError`` when the container must not start."""
+def populate_volumes(sess: Session) -> None:
+    """Raise ``StartError`` when a volume cannot be filled."""
     from .session import StartError
 
     mon, rec = sess.mon, sess.rec
@@ -34,6 +35,11 @@ def before_start(sess: Session) -> None:
         except OSError as err:
             raise StartError(125, f"cannot copy image content into a volume: "
                                   f"{err.strerror or err} ({err.filename})") from err
+
+
+def publish_ports(sess: Session) -> None:
+    """Raise ``StartError`` when a published port cannot be bound."""
+    mon, rec = sess.mon, sess.rec
     bindings = rec["host_config"].get("PortBindings")
     if bindings and mon.proxy is None:
         # Imported only here: containers without published ports never load them.

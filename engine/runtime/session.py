@@ -7,11 +7,9 @@ import errno
 import fcntl
 import json
 import os
-import select
 import selectors
 import socket
 import struct
-import sys
 import termios
 import time
 from dataclasses import dataclass
@@ -20,20 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 from ..cgroups import get_driver
 from ..errors import EngineError
-from . import attach, child, netvol, rootfs
+from . import attach, netvol, starter
 from .logs_write import LogWriter, parse_log_opts
-from .state import proc_start_time
 
 if TYPE_CHECKING:
     from .monitor import Monitor
 
 
 class StartError(Exception):
-    """The container did not start; ``code`` is docker's exit code for it."""
+    """The container did not start; ``code`` is docker's exit code for it, ``pid`` the
+    init's when one was forked (the monitor reaps it)."""
 
-    def __init__(self, code: int, message: str) -> None:
+    def __init__(self, code: int, message: str, pid: int = 0) -> None:
         super().__init__(message)
         self.code = code
+        self.pid = pid
 
 
 @dataclass
@@ -70,109 +69,71 @@ class Session:
 
     # -- start ---------------------------------------------------------------
     def run(self) -> Result:
-        mon, cdir = self.mon, self.mon.cdir
-        spec = json.loads((cdir / "config.json").read_text())
-        driver = get_driver(mon.cfg)
-        try:  # the record's HostConfig is the truth: `update` may have changed it
-            cg = driver.create(mon.cid, _limits(self.rec))
-        except EngineError as err:
-            _cleanup_cgroup(driver, driver.handle(mon.cid))
-            self._record_exit(125, False, error=str(err), started=False)
-            return Result(exit_code=125, start_error={"code": 125, "message": str(err)})
-        warnings = list(cg.warnings)
-        if self.rec.get("runtime", "pydock") == "pydock":
-            # runc/crun write the device rules themselves from the same spec.
-            try:
-                warnings += driver.set_devices(
-                    cg, spec["linux"].get("resources", {}).get("devices", []))
-            except EngineError as err:
-                _cleanup_cgroup(driver, cg)
-                self._record_exit(125, False, error=str(err), started=False)
-                return Result(exit_code=125, start_error={"code": 125, "message": str(err)})
-        for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr)  # monitor.log
-        rootfs.mount_overlay(mon.cfg.snapshots_dir, self.rec["image_chain_ids"], cdir)
-        oom_before = driver.oom_killed_count(cg)
-        runtime = self.rec.get("runtime", "pydock")
+        mon = self.mon
         try:
-            netvol.before_start(self)  # fill new volumes, bind published ports
-            if runtime == "pydock":
-                pid, pidfd = self._start_builtin(spec, driver, cg)
-            else:
-                from . import session_oci
-
-                pid, pidfd = session_oci.start(self, spec, runtime)
+            # Here, not in the starter: the proxy's sockets live in the pump loop.
+            netvol.publish_ports(self)
         except StartError as err:
-            self._close_io()
-            _cleanup_cgroup(driver, cg)
-            self._record_exit(err.code, False, error=str(err), started=False)
+            self.record_exit(err.code, False, error=str(err), started=False)
             return Result(exit_code=err.code, start_error={"code": err.code,
                                                            "message": str(err)})
-        now = time.time()
-        rec = self.mon.update(status="running", pid=pid, pid_start=proc_start_time(pid),
-                              started_at=now, exit_code=0, error="", oom_killed=False,
-                              paused=False)
-        self.mon.emit("start", rec)
-        self.mon.tell({"state": "running", "pid": pid})
-        self.mon.close_ready()
-        if self.late_join and not select.select([pidfd], [], [], 0)[0]:
-            _join_rest(driver, cg, pid)  # (pointless once the container has exited)
+        report = starter.launch(self)
+        if report.error is not None:
+            for fd in report.fds:
+                os.close(fd)
+            if report.pid:  # a failed init: reparented to us, reap it
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(report.pid, 0)
+            if report.msg.get("crashed"):  # nothing was recorded: do it here
+                mon.apply_env()
+                driver = get_driver(mon.cfg)
+                cleanup_cgroup(driver, driver.handle(mon.cid))
+                self.record_exit(125, False, error=report.error["message"], started=False)
+            return Result(exit_code=int(report.error["code"]), start_error=report.error)
+        self._take_over(report.msg["streams"], report.fds)
+        pid = report.pid
+        pidfd = os.pidfd_open(pid)
+        mon.close_ready()  # the starter told the front end "running"
+        if self.cfg.get("Healthcheck"):
+            mon.apply_env()  # probes are processes: give them the front end's environment
         code = self._pump(pidfd, pid)
-        oom = driver.oom_killed_count(cg) > oom_before
+        mon.apply_env()
+        driver = get_driver(mon.cfg)
+        cg = driver.handle(mon.cid)
+        oom = driver.oom_killed_count(cg) > report.oom_before
+        runtime = self.rec.get("runtime", "pydock")
         if runtime != "pydock":
             from . import session_oci
 
             session_oci.delete(self, runtime)
-        _cleanup_cgroup(driver, cg)
-        self._record_exit(code, oom)
+        cleanup_cgroup(driver, cg)
+        self.record_exit(code, oom)
         return Result(exit_code=code, oom=oom)
 
-    def _start_builtin(self, spec: dict[str, Any], driver: Any, cg: Any) -> tuple[int, int]:
-        tty = bool(spec["process"].get("terminal"))
-        sync_r, sync_w = os.pipe()
-        err_r, err_w = os.pipe()
-        pid_r, pid_w = os.pipe()
-        console_parent, console_child = socket.socketpair() if tty else (None, None)
-        child_ends: list[int] = [sync_r, err_w, pid_w]
-        stdio = self.stdio(tty, child_ends)
-        join_fds = _open_joins(driver.self_join_files(cg))  # v1: the init joins itself
-        child_ends += join_fds
-        a = os.fork()
-        if a == 0:
-            # Intermediate: a PID namespace applies to the children of whoever
-            # unshares it, and the monitor must stay able to start the next run.
-            os.unshare(os.CLONE_NEWPID)
-            b = os.fork()
-            if b == 0:
-                child.run(spec, sync_r=sync_r, err_w=err_w, console=console_child,
-                          stdio=stdio, cgroup2=driver.version == "v2", cgroup_fds=join_fds)
-            os.write(pid_w, str(b).encode())
-            os._exit(0)
-        for fd in child_ends:
-            os.close(fd)
-        if console_child is not None:
-            console_child.close()
-        os.waitpid(a, 0)
-        pid = int(os.read(pid_r, 32) or b"0")
-        os.close(pid_r)
-        if pid <= 0:
-            raise StartError(125, "could not start the init")
-        if join_fds:
-            self.late_join = True
-        else:
-            driver.add_pid(cg, pid)
-        pidfd = os.pidfd_open(pid)
-        os.write(sync_w, b"g")
-        os.close(sync_w)
-        if console_parent is not None:
-            self.take_console(console_parent)
-        failure = _read_all(err_r)
-        if failure:
-            os.waitpid(pid, 0)
-            os.close(pidfd)
-            err = json.loads(failure)
-            raise StartError(int(err["code"]), str(err["message"]))
-        return pid, pidfd
+    def handover(self) -> tuple[list[str], list[int]]:
+        """The starter's side: the I/O ends the monitor pumps, and what each one is."""
+        streams, fds = [], []
+        for fd, stream in self.outputs.items():
+            streams.append("master" if fd == self.master else stream)
+            fds.append(fd)
+        if self.master is not None and self.master not in self.outputs:
+            streams.append("master")
+            fds.append(self.master)
+        if self.stdin_w is not None:
+            streams.append("stdin")
+            fds.append(self.stdin_w)
+        return streams, fds
+
+    def _take_over(self, streams: list[str], fds: list[int]) -> None:
+        self.outputs = {}
+        for stream, fd in zip(streams, fds, strict=True):
+            if stream == "stdin":
+                self.stdin_w = fd
+            elif stream == "master":
+                self.master = fd
+                self.outputs[fd] = "stdout"
+            else:
+                self.outputs[fd] = stream
 
     def stdio(self, tty: bool, child_ends: list[int]) -> tuple[int, int, int]:
         if tty:
@@ -328,7 +289,7 @@ class Session:
         c.close()
 
     # -- exit ----------------------------------------------------------------
-    def _record_exit(self, code: int, oom: bool, *, error: str = "",
+    def record_exit(self, code: int, oom: bool, *, error: str = "",
                      started: bool = True) -> None:
         from .monitor import write_exit
 
@@ -345,9 +306,9 @@ class Session:
                 c.sendall(attach.json_frame(attach.EXIT, {"code": code, "error": error}))
             c.close()
         self.clients.clear()
-        self._close_io()
+        self.close_io()
 
-    def _close_io(self) -> None:
+    def close_io(self) -> None:
         for fd in list(self.outputs):
             with contextlib.suppress(OSError):
                 os.close(fd)
@@ -361,43 +322,11 @@ class Session:
             self.stdin_w = None
 
 
-def _open_joins(files: list[Path]) -> list[int]:
-    """Open the files the init writes "0" to (cgroups.base.self_join_files) before fork."""
-    fds: list[int] = []
-    for f in files:
-        try:
-            fds.append(os.open(f, os.O_WRONLY | os.O_CLOEXEC))
-        except OSError as err:
-            for fd in fds:
-                os.close(fd)
-            raise StartError(125, f"cgroup {f.parent}: {err.strerror}") from err
-    return fds
-
-
-def _join_rest(driver: Any, cg: Any, pid: int) -> None:
-    # After "running", off the start path: on a hybrid host this is the v2 mount,
-    # which only backs cgroup.kill and a freezer fallback; kill_all also sweeps
-    # the v1 hierarchies the init joined before exec, so nothing forked meanwhile
-    # escapes a kill.
-    try:
-        driver.add_pid_rest(cg, pid)
-    except EngineError as err:
-        print(f"warning: {err}", file=sys.stderr)  # monitor.log
-
-
-def _read_all(fd: int) -> bytes:
-    out = b""
-    while chunk := os.read(fd, 65536):
-        out += chunk
-    os.close(fd)
-    return out
-
-
 def _set_winsize(fd: int, rows: int, cols: int) -> None:
     fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
 
 
-def _cleanup_cgroup(driver: Any, cg: Any) -> None:
+def cleanup_cgroup(driver: Any, cg: Any) -> None:
     # Best effort: a cgroup that cannot be emptied now is removed by the next
     # front end's reconciliation; the exit must still be recorded.
     with contextlib.suppress(EngineError):
@@ -406,8 +335,3 @@ def _cleanup_cgroup(driver: Any, cg: Any) -> None:
         driver.remove(cg)
 
 
-def _limits(rec: dict[str, Any]) -> Any:
-    from .resources import limits_from_host_config
-
-    limits = limits_from_host_config(rec.get("host_config") or {})
-    return None if limits.is_empty() else limits

@@ -9,7 +9,7 @@ what a subprocess monitor runs after its own detaching fork. Its children share
 its pages copy-on-write.
 
     front end ─ connect <root>/zygote.sock ─ request line + ready fd (SCM_RIGHTS) ─► zygote
-              ◄──────────── {"ok": true} | {"stale": true} | {"error": …} ──────── fork ─► monitor
+              ◄──────────── {"ok": true} | {"stale": true} | {"error": …} ── then fork ─► monitor
 
 Fallback: whatever goes wrong *before* the request (and its fd) reached the
 zygote, or an explicit "not forked" answer, makes :func:`spawn` return False and

@@ -12,6 +12,10 @@ its ready fd. It exits
   disk (it answers "stale"; the front end starts a fresh zygote),
 - when asked to (:func:`.zygote.stop`).
 
+It answers "ok" before it forks and keeps its loop between forks small: a page
+this process writes after a fork becomes a private copy in every monitor forked
+before (an idle monitor's cost is its private pages).
+
 Monitors are forked directly (SIGCHLD is ignored, so the kernel reaps them);
 each child restores SIGCHLD, takes the requester's environment, directory and
 umask, names itself like a subprocess monitor in ``ps`` and runs
@@ -39,6 +43,7 @@ from typing import Any
 from ..sys import libc
 from . import attach, monitor, seccomp_cache
 from . import removal as _removal  # noqa: F401 - preloaded: every --rm monitor uses it
+from . import start_builtin as _start_builtin  # noqa: F401 - preloaded: every starter uses it
 from .zygote import SOCKET, identity
 
 TICK = 2.0
@@ -63,6 +68,8 @@ class Zygote:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.root_ino = os.stat(root).st_ino
+        # Strings made once: the loop between forks should allocate as little as it can.
+        self.root_str, self.sock_path = str(root), str(root / SOCKET)
         self.ident = identity()
         self.stamps = _module_stamps()
         self.idle = float(os.environ.get(IDLE_ENV) or 300)
@@ -107,8 +114,8 @@ class Zygote:
         if time.monotonic() - self.last > self.idle:
             return False
         try:
-            return (os.stat(self.root).st_ino == self.root_ino
-                    and os.stat(self.root / SOCKET).st_ino == self.sock_ino)
+            return (os.stat(self.root_str).st_ino == self.root_ino
+                    and os.stat(self.sock_path).st_ino == self.sock_ino)
         except OSError:
             return False
 
@@ -137,11 +144,13 @@ class Zygote:
                 return False
             if len(fds) != 1 or not _CID.fullmatch(str(req.get("cid"))):
                 return _reply(conn, {"error": "bad request"})
-            try:
+            # Answered before the fork, with bytes made once: whatever this process
+            # writes after a fork costs every monitor forked before a private copy
+            # of the page. A failed fork closes the ready fd: the front end reads EOF.
+            conn.sendall(OK_REPLY)
+            with contextlib.suppress(OSError):
                 self._fork(req, fds[0], conn)
-            except OSError as err:  # nothing was forked: the front end falls back
-                return _reply(conn, {"error": f"fork: {err.strerror}"})
-            return _reply(conn, {"ok": True})
+            return True
         except (OSError, ValueError, TypeError, AttributeError):
             return True  # a broken client: it falls back or reads EOF on its ready pipe
         finally:
@@ -163,15 +172,14 @@ class Zygote:
                 obj.close()
             os.close(self.watch)
             os.set_inheritable(ready_fd, False)  # as subprocess monitors hold it: no leaks
-            os.environ.clear()
-            os.environ.update(req["env"])
             os.umask(int(req["umask"]))
             with contextlib.suppress(OSError):
                 os.chdir(req["cwd"])
             with contextlib.suppress(OSError):
                 libc.set_cmdline(f"{sys.executable} -m engine.runtime.monitor {self.root} "
                                  f"{req['cid']}")
-            code = monitor.detached(self.root, req["cid"], ready_fd, bool(req["wait_attach"]))
+            code = monitor.detached(self.root, req["cid"], ready_fd, bool(req["wait_attach"]),
+                                    req["env"])
         finally:
             with contextlib.suppress(BaseException):
                 sys.stderr.flush()
@@ -193,6 +201,9 @@ def _module_stamps_of(stamps: dict[str, tuple[int, int, int]]) -> dict[str, Any]
         except OSError:
             out[path] = None
     return out
+
+
+OK_REPLY = b'{"ok": true}\n'
 
 
 def _reply(conn: socket.socket, obj: dict[str, Any]) -> bool:
