@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 from .api_build import BuildMixin
 from .api_containers import ContainersMixin
+from .api_layers import LayersMixin
 from .api_networks import NetworksMixin
 from .api_registry import RegistryMixin
 from .api_volumes import VolumesMixin
@@ -43,7 +44,8 @@ def require_root() -> None:
                                "run it with sudo")
 
 
-class Engine(ContainersMixin, RegistryMixin, BuildMixin, VolumesMixin, NetworksMixin):
+class Engine(ContainersMixin, RegistryMixin, BuildMixin, VolumesMixin, NetworksMixin,
+             LayersMixin):
     """One engine over one root. Cheap to create; safe to use from several processes."""
 
     def __init__(self, config: EngineConfig | None = None) -> None:

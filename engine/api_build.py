@@ -10,7 +10,7 @@ iterator as :class:`engine.errors.EngineError`: ``DockerfileError`` or
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:  # imported where used: every CLI call imports this module
@@ -27,14 +27,20 @@ class BuildMixin:
     images: ImageStore
     events: EventLog
 
-    def images_build(self, context: BuildContext, opts: BuildOptions | None = None
-                     ) -> Iterator[BuildEvent]:
+    def images_build(self, context: BuildContext, opts: BuildOptions | None = None, *,
+                     stop: Callable[[], bool] | None = None) -> Iterator[BuildEvent]:
         """Build ``context`` (a directory, a tar stream, or ``None`` with
-        ``opts.dockerfile_text``) and stream the progress."""
+        ``opts.dockerfile_text``) and stream the progress.
+
+        ``stop`` lets a caller in another thread cancel a build that is silent (a
+        long ``RUN``), when it cannot close the iterator: it is polled while no event
+        comes, and once true the build is cancelled as if the iterator were closed.
+        """
         from .build.session import run_build
         from .types_build import BuildOptions
 
-        return run_build(self, context, opts or BuildOptions())  # type: ignore[arg-type]
+        return run_build(self, context, opts or BuildOptions(),  # type: ignore[arg-type]
+                         stop=stop)
 
     def builder_prune(self) -> BuilderPruneReport:
         """Drop every build cache entry and cache mount; collect the layers they kept."""

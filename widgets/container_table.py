@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
 
 from engine.types import ContainerSummary, human_duration
 
@@ -228,7 +229,11 @@ class ContainerTable(DataTable[Text]):
                     old = self.get_row(c.id)
                     for (col, _), was, now in zip(self._columns(), old, cells, strict=True):
                         if was != now:
-                            self.update_cell(c.id, col, now, update_width=True)
+                            # Widen only: on a narrower cell Textual re-measures the whole
+                            # column, 100 running rows x 200 cells on every stats tick.
+                            column = self.columns.get(ColumnKey(col))
+                            wider = column is None or now.cell_len > column.content_width
+                            self.update_cell(c.id, col, now, update_width=wider)
                 self._shown[c.id] = c
             order = [c.id for c in wanted]
             if [r.key.value for r in self.ordered_rows] != order:

@@ -4,6 +4,11 @@ Panels are Textual *modes*, one screen stack each, so a modal opened in one pane
 stays with it and every panel keeps its own focus and scroll. Panels are listed in
 :data:`PANELS`; keys ``1``–``5`` pick one and ``[``/``]`` cycle. Each panel's module is
 imported when its screen is first built, so start-up pays only for the first panel.
+
+Two app-level thread workers keep the panels live: the event follower
+(``live.py``) routes each burst of engine events to the panels that list those
+objects, and the stats hub (``stats_hub.py``) samples once a second for the panels
+that show live numbers.
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ from engine import Engine
 from .commands import PydockCommands
 from .containers_screen import ContainersScreen
 from .images_screen import ImagesScreen
+from .live import EngineChanged, EventFollower, kinds_for
+from .panel import PanelScreen
+from .settings import Settings
+from .settings_apply import apply_settings
+from .stats_hub import StatsHub, StatsSampled
 
 Clock = Callable[[], float]
 
@@ -83,6 +93,8 @@ class PydockApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "toggle_help", "Help", id="help"),
+        # Textual's theme picker; the choice is saved to the settings file.
+        Binding("ctrl+t", "change_theme", "Theme", show=False, id="theme"),
         *(Binding(str(n), f"panel({n - 1})", TITLES[n - 1] if n <= len(TITLES) else f"Panel {n}",
                   show=False, id=f"panel-{n}") for n in range(1, MAX_PANELS + 1)),
         Binding("left_square_bracket", "cycle_panel(-1)", "Previous panel", show=False,
@@ -92,18 +104,49 @@ class PydockApp(App[None]):
     ]
 
     def __init__(self, engine: Engine, *, clock: Clock = time.time,
-                 panels: tuple[Panel, ...] = PANELS, show_ids: bool = True) -> None:
+                 panels: tuple[Panel, ...] = PANELS, show_ids: bool = True,
+                 settings: Settings | None = None) -> None:
         super().__init__()
         self.engine = engine
+        # Defaults unless given: tests and screenshots never read the user's file.
+        self.settings = settings or Settings()
         # Injected so snapshot tests can freeze "10 minutes ago".
         self.clock = clock
         self.panels = panels[:MAX_PANELS]
+        self.events_follower = EventFollower(self, engine)
+        self.stats_hub = StatsHub(self, engine)
+        self.panel_screens: dict[str, Screen[None]] = {}  # mode -> its panel, once built
         for panel in self.panels:
             # show_ids=False hides random container IDs in snapshot tests.
-            self.add_mode(panel.mode, partial(panel.factory, engine, clock, show_ids))
+            self.add_mode(panel.mode, partial(self._build_panel, panel, show_ids))
+
+    def _build_panel(self, panel: Panel, show_ids: bool) -> Screen[None]:
+        screen = panel.factory(self.engine, self.clock, show_ids)
+        self.panel_screens[panel.mode] = screen
+        return screen
 
     def on_mount(self) -> None:
+        apply_settings(self, self.settings)
+        # Before the first panel's first fetch, so no change slips in between.
+        self.events_follower.start()
+        self.stats_hub.start()
         self.switch_mode(self.panels[0].mode)
+
+    def on_unmount(self) -> None:
+        self.stats_hub.close()
+
+    # -- live updates (posted by the two app-level workers) -------------------------------
+    def on_engine_changed(self, message: EngineChanged) -> None:
+        for mode, screen in self.panel_screens.items():
+            if isinstance(screen, PanelScreen) and kinds_for(mode) & message.kinds:
+                screen.engine_changed()
+        if "container" in message.kinds:
+            self.stats_hub.poke()  # one may have started: sample now
+
+    def on_stats_sampled(self, message: StatsSampled) -> None:
+        for screen in self.panel_screens.values():
+            if isinstance(screen, PanelScreen) and screen.SHOWS_STATS:
+                screen.stats_sampled(message)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Keys beyond the real and announced panels stay out of the footer and help.
@@ -147,7 +190,28 @@ class PydockApp(App[None]):
         if isinstance(screen, ImagesScreen):
             screen.palette_action(name, action)
 
+    async def volume_command(self, name: str, action: str) -> None:
+        from .volumes_screen import VolumesScreen
 
-def make_app(engine: Engine, *, clock: Clock = time.time, show_ids: bool = True) -> PydockApp:
-    """Build the app; tests pass a fixed ``clock`` and ``show_ids=False`` for snapshots."""
-    return PydockApp(engine, clock=clock, show_ids=show_ids)
+        await self.switch_mode("volumes")
+        screen = self.screen
+        if isinstance(screen, VolumesScreen):
+            screen.palette_action(name, action)
+
+    async def network_command(self, name: str, action: str) -> None:
+        from .networks_screen import NetworksScreen
+
+        await self.switch_mode("networks")
+        screen = self.screen
+        if isinstance(screen, NetworksScreen):
+            screen.palette_action(name, action)
+
+
+def make_app(engine: Engine, *, clock: Clock = time.time, show_ids: bool = True,
+             settings: Settings | None = None) -> PydockApp:
+    """Build the app; tests pass a fixed ``clock`` and ``show_ids=False`` for snapshots.
+
+    ``settings`` come from :func:`app.tui.settings.load_settings` (``pydock-tui`` does
+    that); without them the app uses defaults and saves nothing.
+    """
+    return PydockApp(engine, clock=clock, show_ids=show_ids, settings=settings)

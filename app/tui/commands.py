@@ -1,4 +1,4 @@
-"""The command palette (``ctrl+p``): find containers and images by name, act on them.
+"""The command palette (``ctrl+p``): find containers, images, volumes and networks by name.
 
 Typing ``stop web`` or ``logs web`` or ``remove image busybox`` offers exactly that,
 k9s ``:`` style. The lists are read once when the palette opens, off the event loop.
@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from engine import EngineError
-from engine.types import ContainerSummary, ImageSummary
+from engine.types import ContainerSummary, ImageSummary, NetworkSummary, VolumeSummary
 from widgets.container_table import RUNNING
+
+from .container_dialogs import run_image
+from .image_dialogs import PALETTE_GLOBAL
 
 if TYPE_CHECKING:
     from .app import PydockApp
@@ -31,8 +34,11 @@ def container_commands(c: ContainerSummary) -> Iterator[tuple[str, str]]:
     yield "kill", f"kill {c.name}"
     yield "remove", f"remove {c.name}"
     yield "rename", f"rename {c.name}"
+    yield "update", f"update limits of {c.name}"
+    yield "commit", f"commit {c.name}"
     if live:
         yield "exec_shell", f"shell in {c.name}"
+        yield "attach", f"attach to {c.name}"
 
 
 def image_name(image: ImageSummary) -> str:
@@ -52,6 +58,13 @@ class PydockCommands(Provider):
             self._images = await asyncio.to_thread(engine.images_list)
         except EngineError as err:
             self.app.notify(str(err), title=err.title, severity="error", markup=False)
+        self._volumes: list[VolumeSummary] = []
+        self._networks: list[NetworkSummary] = []
+        try:
+            self._volumes = await asyncio.to_thread(engine.volumes_list)
+            self._networks = await asyncio.to_thread(engine.networks_list)
+        except EngineError as err:
+            self.app.notify(str(err), title=err.title, severity="error", markup=False)
 
     @property
     def _app(self) -> PydockApp:
@@ -65,9 +78,20 @@ class PydockCommands(Provider):
                     f"{c.image} · {c.status}"
         for image in self._images:
             name = image_name(image)
-            for action in ("inspect", "remove"):
+            for action in ("inspect", "remove", "push", "tag"):
                 yield f"{action} image {name}", partial(app.image_command, name, action), \
                     image.short_id
+            yield f"run image {name}", partial(run_image, app, app.engine, name), image.short_id
+        for action, text in PALETTE_GLOBAL:  # no image needed: pull, build, prune
+            yield text, partial(app.image_command, "", action), "Images"
+        for vol in self._volumes:
+            for action in ("inspect", "remove"):
+                yield f"{action} volume {vol.name}", partial(app.volume_command, vol.name,
+                                                             action), vol.driver
+        for net in self._networks:
+            for action in ("inspect", "remove"):
+                yield f"{action} network {net.name}", partial(app.network_command, net.name,
+                                                              action), net.subnet
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)

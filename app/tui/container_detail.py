@@ -1,8 +1,8 @@
 """The containers panel, part 3 of 4: the detail pane for the row under the cursor.
 
 Tabs: Logs (followed in a thread worker), Inspect (a JSON tree), Env, Top,
-Mounts/Ports and Stats (graphs of the samples the list refresh takes; a container
-that is not running gets a sentence, not zeros).
+Mounts/Ports and Stats (graphs of the app's stats passes, once a second while the
+panel is in front; a container that is not running gets a sentence, not zeros).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from widgets import JsonTree, LogView, ProcessTable, StatsView
 from .container_logs import RUNNING, ContainerLogsScreen
 from .container_messages import ContainerInspected, TopLoaded
 
-HISTORY = 90  # samples per container for the graphs: 3 minutes at the 2 s refresh
+HISTORY = 180  # samples per container for the graphs: 3 minutes at one pass a second
 
 
 def env_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
@@ -124,15 +124,27 @@ class ContainerDetailScreen(ContainerLogsScreen):
         self.load_inspect(container.id)
         if not same or (container.status in RUNNING and not self.following):
             self._start_logs(container)
+        else:
+            # The follow usually ends before the list learns the new state: the header
+            # said "ended (running)" until something else redrew it.
+            self._log_header()
         if self._active_tab() == "top":
             self._load_top()
         self._show_stats()
 
     def after_refresh(self) -> None:
-        # Top follows the panel's 2 s refresh, only while its tab is open.
         if self._active_tab() == "top":
             self._load_top()
         self._show_stats()
+
+    def after_stats(self) -> None:
+        # Top and the graphs follow the stats passes (while a container runs), each only
+        # while its tab is open.
+        tab = self._active_tab()
+        if tab == "top":
+            self._load_top()
+        elif tab == "stats":
+            self._show_stats()
 
     def record_stats(self, samples: list[StatsSample], known: set[str]) -> None:
         for sample in samples:
@@ -149,7 +161,7 @@ class ContainerDetailScreen(ContainerLogsScreen):
             view.show_note(f"{c.name} is {c.status}: no stats.")
         else:
             view.show_samples(c.name, list(self.stats_history.get(c.id, ())),
-                              self.REFRESH_SECONDS)
+                              self.refresh_seconds)
 
     def _active_tab(self) -> str:
         return self.query_one(TabbedContent).active
@@ -164,6 +176,8 @@ class ContainerDetailScreen(ContainerLogsScreen):
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "top":
             self._load_top()
+        elif event.pane.id == "stats":
+            self._show_stats()
 
     # -- inspect, env, mounts ------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="container-inspect")

@@ -1,7 +1,8 @@
 """The containers panel, part 1 of 4: the live list, its filter and the empty-root hint.
 
 The panel is one screen split over a chain of classes so each file stays readable:
-:class:`ContainerListScreen` (here) refreshes the table and samples stats,
+:class:`ContainerListScreen` (here) refreshes the table on engine events and puts the
+app's stats passes (``stats_hub``) on it,
 ``ContainerLogsScreen`` follows the log, ``ContainerDetailScreen`` adds the tabbed
 detail pane, ``ContainersScreen`` adds the actions. Every engine call runs in a
 thread worker and comes back as a Message from ``container_messages``.
@@ -22,15 +23,18 @@ from textual.worker import get_current_worker
 from engine import Engine, EngineError
 from engine.types import ContainerSummary, StatsSample
 from widgets import ContainerTable
+from widgets.container_table import RUNNING
 
 from .container_messages import ContainersLoaded
 from .panel import PanelScreen, cli_prefix
+from .stats_hub import StatsSampled
 
 
 class ContainerListScreen(PanelScreen):
     """Header, filter box, the container table, (detail pane), Footer."""
 
     REFRESH_GROUP: ClassVar[str] = "containers"
+    SHOWS_STATS: ClassVar[bool] = True  # the CPU/MEM bars and the Stats tab
     SUB_TITLE = "Containers"
     # The table, not the first focusable widget (the hidden filter box).
     AUTO_FOCUS = "#containers"
@@ -79,6 +83,8 @@ class ContainerListScreen(PanelScreen):
         self.clock = clock
         self.show_ids = show_ids
         self._loaded = False
+        self._rows: list[ContainerSummary] = []
+        self._samples: list[StatsSample] = []  # the hub's last pass
 
     # -- composition ---------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -120,27 +126,23 @@ class ContainerListScreen(PanelScreen):
         except EngineError as err:
             self.app.notify(str(err), title=err.title, severity="error", markup=False)
             return
-        stats = None
-        # Sampled in the same worker and tick as the list: one engine pass per refresh.
-        if any(c.status in ("running", "paused") for c in rows):
-            try:
-                stats = self.engine.containers_stats()
-            except EngineError:
-                stats = None  # the bars keep their "–": never a made-up number
         # A newer fetch replaced this one (exclusive): its rows must not land after those.
         if not get_current_worker().is_cancelled:
-            self.post_message(ContainersLoaded(rows, stats))
+            self.post_message(ContainersLoaded(rows))
 
     # -- results (main thread) ---------------------------------------------------------------
+    def _usage(self) -> dict[str, tuple[float | None, float | None]]:
+        """CPU and MEM bars from the hub's last pass, for rows that still run (a container
+        that just stopped shows "–" at once, not its last numbers)."""
+        live = {c.id for c in self._rows if c.status in RUNNING}
+        return {s.id: (s.cpu_percent, s.mem_percent) for s in self._samples if s.id in live}
+
     def on_containers_loaded(self, message: ContainersLoaded) -> None:
         table = self.table
         self._loaded = True
+        self._rows = message.rows
         self.set_class(not message.rows, "-empty")
-        usage = None
-        if message.stats is not None:
-            self.record_stats(message.stats, {c.id for c in message.rows})
-            usage = {s.id: (s.cpu_percent, s.mem_percent) for s in message.stats}
-        table.update_containers(message.rows, self.clock(), usage)
+        table.update_containers(message.rows, self.clock(), self._usage())
         table.loading = False
         if self.focused is None and table.display:
             table.focus()
@@ -149,8 +151,21 @@ class ContainerListScreen(PanelScreen):
         self.show_detail(table.selected_container)
         self.after_refresh()
 
+    def stats_sampled(self, message: StatsSampled) -> None:
+        self._samples = message.samples
+        # Known: listed, or running though the list has not caught up (panel hidden).
+        self.record_stats(message.samples,
+                          {c.id for c in self._rows} | {s.id for s in message.samples})
+        if self.in_front and self._loaded:
+            # The same rows with new bars and uptimes: a keyed diff touches only those cells.
+            self.table.update_containers(self._rows, self.clock(), self._usage())
+            self.after_stats()
+
     def record_stats(self, samples: list[StatsSample], known: set[str]) -> None:
         """Keep the samples for the Stats tab's graphs (ContainerDetailScreen)."""
+
+    def after_stats(self) -> None:
+        """Called after each stats pass shown (the Stats tab redraws here)."""
 
     def show_detail(self, container: ContainerSummary | None) -> None:
         """Point the detail pane at ``container`` (ContainerDetailScreen)."""

@@ -10,17 +10,15 @@ from typing import Any
 
 from textual.message import Message
 
-from engine.types import ContainerReport, ContainerSummary, StatsSample
+from engine.types import ContainerReport, ContainerSummary
 
 
 class ContainersLoaded(Message):
-    """A fresh ``containers_list(all=True)``, with a ``containers_stats()`` sample of the
-    running ones (``None`` when the engine could not measure)."""
+    """A fresh ``containers_list(all=True)`` (the numbers come from the app's stats hub)."""
 
-    def __init__(self, rows: list[ContainerSummary], stats: list[StatsSample] | None) -> None:
+    def __init__(self, rows: list[ContainerSummary]) -> None:
         super().__init__()
         self.rows = rows
-        self.stats = stats
 
 
 class ContainersActed(Message):

@@ -1,7 +1,8 @@
 """The containers panel, part 4 of 4: actions on the marked rows (or the cursor row).
 
 ``s`` stop/start, ``r`` restart, ``p`` pause/unpause, ``K`` kill, ``d`` remove,
-``R`` rename, ``e`` shell, ``enter`` the actions menu. Batch verbs report per item
+``R`` rename, ``e`` shell, ``A`` attach, ``enter`` the actions menu (``n`` run, ``u``
+update limits and ``C`` commit come from ``container_dialogs``). Batch verbs report per item
 and every item gets its own notice. Kill is ``K``, not ``k``: ``k`` moves the cursor
 up (DESIGN §6 j/k), and a slip of the finger must not kill a container.
 """
@@ -24,7 +25,8 @@ from widgets import ContainerTable
 
 from .actions_menu import ActionsMenu
 from .confirm_screen import ConfirmScreen
-from .container_detail import RUNNING, ContainerDetailScreen
+from .container_detail import RUNNING
+from .container_dialogs import ContainerDialogsScreen
 from .container_messages import ContainersActed, ShellReady
 from .prompt_screen import PromptScreen
 
@@ -43,6 +45,10 @@ def menu_entries(c: ContainerSummary) -> list[tuple[str, str, str]]:
         ("remove", "Remove…", "d"),
         ("rename", "Rename…", "R"),
         ("exec_shell", "Open a shell", "e"),
+        ("attach", "Attach", "A"),
+        ("update", "Update limits…", "u"),
+        ("commit", "Commit to an image…", "C"),
+        ("run", "Run a new container…", "n"),
         ("logs", "Logs", "l"),
         ("inspect", "Inspect", "i"),
     ]
@@ -55,10 +61,11 @@ def cli_command(root: Path) -> list[str]:
     return [*base, "--root", str(root)]
 
 
-class ContainersScreen(ContainerDetailScreen):
+class ContainersScreen(ContainerDialogsScreen):
     """The Containers panel (panel 1)."""
 
-    # The shells `e` tries, in order; the first one present in the container wins.
+    # The shells `e` tries, in order, unless the settings file says otherwise
+    # (`shells = [...]`); the first one present in the container wins.
     EXEC_SHELLS: ClassVar[tuple[str, ...]] = ("bash", "sh")
 
     BINDINGS = [
@@ -69,11 +76,14 @@ class ContainersScreen(ContainerDetailScreen):
         Binding("d", "remove", "Remove", id="containers.remove"),
         Binding("R", "rename", "Rename", show=False, id="containers.rename"),
         Binding("e", "exec_shell", "Shell", id="containers.exec"),
+        Binding("A", "attach", "Attach", show=False, id="containers.attach"),
     ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._only: ContainerSummary | None = None  # the palette's single target
+        # A palette/Monitor request for a container the list does not show yet.
+        self._awaiting: tuple[str, str] | None = None
 
     def _targets(self) -> list[ContainerSummary]:
         targets = [self._only] if self._only else self.table.targets
@@ -154,13 +164,19 @@ class ContainersScreen(ContainerDetailScreen):
 
         self.app.push_screen(ActionsMenu(f"{c.name} ({c.status})", menu_entries(c)), chosen)
 
-    def palette_action(self, container_id: str, action: str) -> None:
-        """Run ``action`` on one container, as the command palette asks."""
+    def palette_action(self, container_id: str, action: str, *, retry: bool = True) -> None:
+        """Run ``action`` on one container, as the command palette (or the Monitor) asks."""
         if not self.table.select(container_id):
             # Hidden by the filter or the running-only view: show everything.
             self.clear_filter()
             if not self.table.show_stopped:
                 self.table.action_toggle_stopped()
+            if not self.table.select(container_id) and retry:
+                # Started while this panel was hidden: its list is behind. Ask again once
+                # the fresh list is in.
+                self._awaiting = (container_id, action)
+                self.refresh_now()
+                return
             if not self.table.select(container_id):
                 self.notify("That container is gone", severity="warning")
                 return
@@ -169,6 +185,12 @@ class ContainersScreen(ContainerDetailScreen):
             getattr(self, f"action_{action}")()
         finally:
             self._only = None
+
+    def after_refresh(self) -> None:
+        super().after_refresh()
+        if self._awaiting is not None:
+            (container_id, action), self._awaiting = self._awaiting, None
+            self.palette_action(container_id, action, retry=False)
 
     # -- engine calls ---------------------------------------------------------------------------
     @work(thread=True, exit_on_error=False, group="container-actions")
@@ -234,14 +256,20 @@ class ContainersScreen(ContainerDetailScreen):
             self.notify(f"{c.name} is not running; start it first (s)", severity="warning")
             return
         self.notify(f"Opening a shell in {c.name}…", timeout=3, markup=False)
-        self.find_shell(c.id, c.name)
+        self.find_shell(c.id, c.name, self.exec_shells)
+
+    @property
+    def exec_shells(self) -> tuple[str, ...]:
+        """The user's ``shells`` setting (PydockApp.settings), else :attr:`EXEC_SHELLS`."""
+        shells = getattr(getattr(self.app, "settings", None), "shells", None)
+        return tuple(shells) if shells else self.EXEC_SHELLS
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="container-exec")
-    def find_shell(self, container_id: str, name: str) -> None:
+    def find_shell(self, container_id: str, name: str, shells: tuple[str, ...]) -> None:
         # A quick non-interactive probe per shell: falling back on the interactive
         # session's exit code would mistake "bash exited 127" for "no bash".
         cli = cli_command(self.engine.config.root)
-        for shell in self.EXEC_SHELLS:
+        for shell in shells:
             probe = subprocess.run([*cli, "exec", container_id, shell, "-c", "exit 0"],
                                    capture_output=True, text=True, timeout=30, check=False)
             if probe.returncode == 0:
@@ -250,7 +278,7 @@ class ContainersScreen(ContainerDetailScreen):
             if "invalid choice" in probe.stderr:
                 self.app.notify("This pydock has no `exec` command yet", severity="error")
                 return
-        self.app.notify(f"Tried {', '.join(self.EXEC_SHELLS)}", title=f"No shell in {name}",
+        self.app.notify(f"Tried {', '.join(shells)}", title=f"No shell in {name}",
                         severity="error", markup=False)
 
     def on_shell_ready(self, message: ShellReady) -> None:
@@ -259,10 +287,28 @@ class ContainersScreen(ContainerDetailScreen):
             self.notify(f"The shell in {message.name} exited with {code}", severity="warning")
         self.refresh_now()
 
-    def run_interactive(self, argv: list[str]) -> int | None:
+    def action_attach(self) -> None:
+        targets = self._targets()
+        if not targets:
+            return
+        c = targets[0]
+        if c.status not in RUNNING:
+            self.notify(f"{c.name} is not running; start it first (s)", severity="warning")
+            return
+        argv = [*cli_command(self.engine.config.root), "attach", c.id]
+        # Said in the terminal itself: a notice would only show once the user is back.
+        code = self.run_interactive(argv, banner=f"Attached to {c.name}: detach with ctrl-p "
+                                                 "ctrl-q (ctrl-c without a TTY)")
+        if code is not None and code not in (0, 130):
+            self.notify(f"{c.name} exited with {code}", markup=False)
+        self.refresh_now()
+
+    def run_interactive(self, argv: list[str], banner: str = "") -> int | None:
         """Hand the terminal to ``argv`` until it exits (tests replace this)."""
         try:
             with self.app.suspend():
+                if banner:
+                    print(banner, flush=True)
                 return subprocess.run(argv, check=False).returncode
         except SuspendNotSupported:
             self.notify("This terminal cannot hand over to a shell", severity="error")

@@ -22,6 +22,8 @@ from engine.types import ImageSummary, RemoveReport
 from widgets import FirstRunHint, ImageTable
 
 from .confirm_screen import ConfirmScreen
+from .container_dialogs import run_image
+from .image_dialogs import IMAGE_ACTION_BINDINGS, PALETTE_ACTIONS, ImageActionsMixin
 from .inspect_screen import InspectScreen
 from .panel import PanelScreen, cli_prefix
 
@@ -48,7 +50,7 @@ def report_lines(rep: RemoveReport) -> str:
     return "\n".join(lines) or f"Nothing to remove for {rep.item}"
 
 
-class ImagesScreen(PanelScreen):
+class ImagesScreen(ImageActionsMixin, PanelScreen):
     """The Images panel."""
 
     REFRESH_GROUP: ClassVar[str] = "images"
@@ -79,8 +81,11 @@ class ImagesScreen(PanelScreen):
         Binding("r,ctrl+r", "refresh", "Refresh", id="images.refresh"),
         Binding("d", "remove", "Remove", id="images.remove"),
         Binding("i", "inspect", "Inspect", id="images.inspect"),
+        Binding("x", "layers", "Layers", id="images.layers"),
+        Binding("n", "run", "Run", show=False, id="images.run"),
         Binding("slash", "filter", "Filter", id="images.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="images.clear_filter"),
+        *IMAGE_ACTION_BINDINGS,  # pull, push, build, tag, prune (image_dialogs.py)
     ]
 
     class Loaded(Message):
@@ -218,6 +223,9 @@ class ImagesScreen(PanelScreen):
             # The panel was just opened for this: act once the first list is in.
             self._pending = (name, action)
             return
+        if action in PALETTE_ACTIONS:  # pull, push, build, tag, prune (image_dialogs.py)
+            self.image_palette_action(name, action)
+            return
         if action == "inspect":
             self.inspect_image(name)
             return
@@ -247,6 +255,24 @@ class ImagesScreen(PanelScreen):
             self.notify("No image selected", severity="warning")
             return
         self.inspect_image(image_name(image))
+
+    def action_layers(self) -> None:
+        # dive's view of the image: layers, file trees, wasted space (layer_explorer.py).
+        image = self.table.selected_image
+        if image is None:
+            self.notify("No image selected", severity="warning")
+            return
+        from .layer_explorer import LayerExplorer
+
+        self.app.push_screen(LayerExplorer(self.engine, image.id, image_name(image)))
+
+    def action_run(self) -> None:
+        # The Run dialog (container_dialogs) on this image; it lands in the Containers panel.
+        image = self.table.selected_image
+        if image is None:
+            self.notify("No image selected", severity="warning")
+            return
+        run_image(self.app, self.engine, image_name(image))
 
     @on(ImageTable.Selected)
     def _inspect_selected(self, message: ImageTable.Selected) -> None:

@@ -1,4 +1,4 @@
-"""``pydock-tui [--root PATH]``: check for root, open the engine, run the app."""
+"""``pydock-tui [--root PATH] [--config PATH]``: check for root, open the engine, run the app."""
 
 from __future__ import annotations
 
@@ -16,11 +16,22 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Terminal UI for the pydock container engine.")
     p.add_argument("--root", type=Path, default=None,
                    help="state directory (default: $PYDOCK_ROOT or /var/lib/pydock)")
+    p.add_argument("--config", type=Path, default=None, metavar="PATH",
+                   help="settings file: keymap, theme, shells, refresh_seconds (default: "
+                        "$PYDOCK_TUI_CONFIG or $XDG_CONFIG_HOME/pydock/tui.toml)")
+    p.add_argument("--keys", action="store_true",
+                   help="list the binding ids the [keymap] table accepts, with their "
+                        "default keys, and exit")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    if args.keys:
+        from .settings import keys_table
+
+        print(keys_table())
+        return
     try:
         # Before anything heavy: a non-root user gets one line, not a half-drawn screen.
         require_root()
@@ -30,8 +41,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         raise SystemExit(1) from None
     # Textual is imported only now, once we know the app can run.
     from .app import make_app
+    from .settings import load_settings
 
-    make_app(engine).run()
+    # A bad file is reported inside the app (a notification), never a failed start.
+    make_app(engine, settings=load_settings(args.config)).run()
 
 
 if __name__ == "__main__":

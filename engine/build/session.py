@@ -15,7 +15,7 @@ import queue
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 Context = str | os.PathLike[str] | BinaryIO | None
 
 
-def run_build(eng: Engine, context: Context, opts: BuildOptions) -> Iterator[BuildEvent]:
+def run_build(eng: Engine, context: Context, opts: BuildOptions, *,
+              stop: Callable[[], bool] | None = None) -> Iterator[BuildEvent]:
     tags = [parse(t, default_registry=eng.config.default_registry) for t in opts.tags]
     if opts.network not in ("host", "none", "default"):
         raise InvalidArgument(f"network mode {opts.network!r} not supported for builds "
@@ -49,7 +50,7 @@ def run_build(eng: Engine, context: Context, opts: BuildOptions) -> Iterator[Bui
         root, df_path, df_text = _context(context, opts, work)
         dockerfile = parse_dockerfile(df_text, filename=df_path)
         ignore = DockerIgnore.for_context(root, df_path if os.path.isfile(df_path) else None)
-        yield from _run(eng, opts, dockerfile, Tree(root, ignore), tags, work)
+        yield from _run(eng, opts, dockerfile, Tree(root, ignore), tags, work, stop)
     finally:
         overlay.cleanup(work)
 
@@ -90,7 +91,7 @@ def _context(context: Context, opts: BuildOptions, work: Path) -> tuple[Path, st
 
 
 def _run(eng: Engine, opts: BuildOptions, dockerfile: Any, tree: Tree, tags: list[Reference],
-         work: Path) -> Iterator[BuildEvent]:
+         work: Path, stop: Callable[[], bool] | None = None) -> Iterator[BuildEvent]:
     events: queue.Queue[BuildEvent | None] = queue.Queue()
     progress = Progress(events.put)
     cancel = threading.Event()
@@ -131,6 +132,8 @@ def _run(eng: Engine, opts: BuildOptions, dockerfile: Any, tree: Tree, tags: lis
             try:
                 ev = events.get(timeout=0.5)
             except queue.Empty:
+                if stop is not None and stop():
+                    break  # as if the caller had closed us: the finally cancels
                 continue
             if ev is None:
                 break

@@ -77,7 +77,9 @@ def test_tui_sees_a_container_from_another_process_and_stops_it(root: Path,
         return next((line for line in pane().splitlines() if f" {name} " in line), "")
 
     command = shlex.join([sys.executable, "-m", "app.tui.main", "--root", str(root)])
-    env = {**os.environ, "TERM": "xterm-256color"}
+    # A settings file of its own: never the user's ~/.config/pydock/tui.toml.
+    env = {**os.environ, "TERM": "xterm-256color",
+           "PYDOCK_TUI_CONFIG": str(tmp_path / "tui.toml")}
     env.pop("TMUX", None)  # allow running the suite from inside tmux
     subprocess.run(["tmux", "-S", socket, "-f", "/dev/null", "new-session", "-d", "-s", session,
                     "-x", "120", "-y", "36", "-c", str(REPO), command],

@@ -14,6 +14,7 @@ from textual.widgets import Input, TextArea
 
 from engine import Engine
 from engine.types import ImportOptions
+from tests.fakes import FakeClock, FakeEngine
 
 # The image is "created" at CREATED and the app's clock is frozen ten minutes later,
 # so the CREATED column always reads "10 minutes ago".
@@ -72,8 +73,17 @@ def hello_image(engine: Engine) -> str:
                                 source="rootfs.tar")
 
 
-# Workers that run for as long as they are wanted (a log follow): never waited for.
-LONG_LIVED = frozenset({"container-logs"})
+@pytest.fixture
+def fake_engine(root: Path) -> FakeEngine:
+    """The in-memory engine of tests/fakes on ``root`` (it passes tests/conformance like
+    the real one), its clock frozen at CREATED (``fake_engine.advance(seconds)`` moves it).
+    Pass it to ``make_app`` for deterministic states, stats, health and logs."""
+    return FakeEngine(root, clock=FakeClock(CREATED))
+
+
+# Workers that run for as long as they are wanted (a log follow, the app's event
+# follower and stats hub): never waited for.
+LONG_LIVED = frozenset({"container-logs", "engine-events", "stats-hub"})
 
 
 async def settle(pilot: Pilot[Any]) -> None:
