@@ -17,12 +17,15 @@ run: $(STAMP)
 	$(VENV)/bin/pydock-tui
 
 venv: $(STAMP)
+# editable_mode=compat: a plain path in a .pth file. The default editable mode
+# installs an import hook whose own imports cost every pydock command ~10 ms at
+# start-up. setuptools calls compat transitional: if a release drops it, the
+# default mode is used.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || { py=$$($(FIND_PY)) && echo "using $$py" && "$$py" -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
-	# compat: a plain path in a .pth file. The default editable mode installs an
-	# import hook whose own imports cost every pydock command ~10 ms at start-up.
-	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
+	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat 2>/dev/null \
+	  || $(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
 # A temporary policy-rc.d (exit 101) keeps packages such as docker-registry from

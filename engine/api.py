@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .api_build import BuildMixin
 from .api_containers import ContainersMixin
@@ -23,18 +24,19 @@ from .config import EngineConfig
 from .content.store import ContentStore
 from .errors import EngineError, PermissionDenied
 from .events import EventLog
-from .images.store import ImageStore
-from .reference import parse
-from .snapshots.store import SnapshotStore
-from .types import (
-    EventRecord,
-    HistoryEntry,
-    ImageSummary,
-    ImportOptions,
-    LoadReport,
-    PruneReport,
-    RemoveReport,
-)
+
+if TYPE_CHECKING:  # built where returned: each group of dataclasses costs ms to define
+    from .images.store import ImageStore
+    from .snapshots.store import SnapshotStore
+    from .types import (
+        EventRecord,
+        HistoryEntry,
+        ImageSummary,
+        ImportOptions,
+        LoadReport,
+        PruneReport,
+        RemoveReport,
+    )
 
 
 def require_root() -> None:
@@ -58,9 +60,23 @@ class Engine(ContainersMixin, RegistryMixin, BuildMixin, VolumesMixin, NetworksM
         except OSError as err:
             raise EngineError(f"cannot use root {cfg.root}: {err.strerror or err}",
                               title="Bad root") from err
-        self.snapshots = SnapshotStore(cfg.snapshots_dir, cfg.locks_dir, cfg.tmp_dir)
-        self.images = ImageStore(cfg, self.content, self.snapshots)
         self.events = EventLog(cfg.events_log, cfg.locks_dir / "events.lock")
+
+    # The image and snapshot stores on first use: ps, logs, stop and the like never
+    # touch them, and their modules (references, records) cost ~3 ms to import.
+    # (The mixins declare plain attributes; a cached_property is one once computed.)
+    @cached_property
+    def snapshots(self) -> SnapshotStore:  # type: ignore[override]
+        from .snapshots.store import SnapshotStore
+
+        cfg = self.config
+        return SnapshotStore(cfg.snapshots_dir, cfg.locks_dir, cfg.tmp_dir)
+
+    @cached_property
+    def images(self) -> ImageStore:  # type: ignore[override]
+        from .images.store import ImageStore
+
+        return ImageStore(self.config, self.content, self.snapshots)
 
     # -- images ------------------------------------------------------------
     def images_list(self, *, all: bool = True) -> list[ImageSummary]:  # noqa: A002
@@ -87,6 +103,8 @@ class Engine(ContainersMixin, RegistryMixin, BuildMixin, VolumesMixin, NetworksM
 
     def images_load(self, src: BinaryIO) -> LoadReport:
         from .images import archive
+        from .reference import parse
+        from .types import LoadReport
 
         loaded = archive.load(self.images, src, self.config.default_platform)
         tags: list[str] = []
@@ -105,6 +123,8 @@ class Engine(ContainersMixin, RegistryMixin, BuildMixin, VolumesMixin, NetworksM
         return ids
 
     def images_tag(self, source: str, target: str) -> str:
+        from .reference import parse
+
         ref = parse(target, default_registry=self.config.default_registry)
         image_id = self.images.resolve(source)
         self.images.tag(image_id, ref)
@@ -113,6 +133,7 @@ class Engine(ContainersMixin, RegistryMixin, BuildMixin, VolumesMixin, NetworksM
 
     def images_remove(self, names: list[str], *, force: bool = False) -> list[RemoveReport]:
         from .images import remove
+        from .types import RemoveReport
 
         reports = []
         for name in names:

@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Any
 from .api_exec import ExecMixin
 from .api_resources import ResourcesMixin
 from .errors import Conflict, EngineError, ImageNotFound, Unavailable
-from .reference import parse
-from .types import ContainerReport, ContainerSummary, CreateOptions
 
 if TYPE_CHECKING:
     from .config import EngineConfig
@@ -20,6 +18,7 @@ if TYPE_CHECKING:
     from .runtime.lifecycle import Lifecycle
     from .runtime.logs_read import LogEntry
     from .runtime.state import ContainerStore
+    from .types import ContainerReport, ContainerSummary, CreateOptions
 
 
 # exec, top, diff, cp, export, commit: api_exec.py; update, stats: api_resources.py
@@ -49,6 +48,8 @@ class ContainersMixin(ExecMixin, ResourcesMixin):
         try:
             image_id = self.images.resolve(opts.image)
         except ImageNotFound:
+            from .reference import parse
+
             shown = opts.image
             try:
                 shown = parse(opts.image).familiar
@@ -75,6 +76,8 @@ class ContainersMixin(ExecMixin, ResourcesMixin):
         return str(self.containers.dir(cid) / "attach.sock")
 
     def _batch(self, refs: list[str], act: Callable[[str], Any]) -> list[ContainerReport]:
+        from .types import ContainerReport
+
         out = []
         for ref in refs:
             try:

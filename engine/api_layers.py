@@ -6,12 +6,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .types_layers import ImageLayers
-
 if TYPE_CHECKING:
     from .content.store import ContentStore
     from .images.layer_view import LayersCache
     from .images.store import ImageStore
+    from .types_layers import ImageLayers
 
 
 class LayersMixin:

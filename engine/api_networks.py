@@ -11,7 +11,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import Conflict, EngineError, InvalidArgument
-from .types import NetworkCreateOptions, NetworkSummary, PruneReport, RemoveReport
 
 if TYPE_CHECKING:
     from .config import EngineConfig
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from .network.model import NetworkStore
     from .runtime.lifecycle import Lifecycle
     from .runtime.state import ContainerStore
+    from .types import NetworkCreateOptions, NetworkSummary, PruneReport, RemoveReport
 
 
 class NetworksMixin:
@@ -54,6 +54,7 @@ class NetworksMixin:
 
     def networks_list(self, *, filters: list[str] | None = None) -> list[NetworkSummary]:
         from .network import model
+        from .types import NetworkSummary
 
         leases = self._endpoints()
         out = []
@@ -79,6 +80,8 @@ class NetworksMixin:
         return model.network_json(net, eps)
 
     def networks_remove(self, refs: list[str]) -> list[RemoveReport]:
+        from .types import RemoveReport
+
         out = []
         for ref in refs:
             try:
@@ -92,7 +95,7 @@ class NetworksMixin:
         return out
 
     def _remove_one(self, ref: str) -> dict[str, Any]:
-        from .network import attach, ipam, model
+        from .network import attach, ipam, model, nat
 
         net = self.networks.get(ref)
         if model.is_default(net):
@@ -105,12 +108,14 @@ class NetworksMixin:
                 raise Conflict(f"error while removing network: network {net['Name']} id "
                                f"{net['Id']} has active endpoints ({names})")
             self.networks.remove(net["Name"])
-        attach.run_helper(self.config.root, "delete-bridge", "-", model.bridge_name(net))
+        table = (nat.table_name(net),) if model.nat_enabled(net) else ()
+        attach.run_helper(self.config.root, "delete-bridge", "-", model.bridge_name(net), *table)
         return net
 
     def networks_prune(self) -> PruneReport:
         """User networks no container uses (running or configured), with their bridges."""
         from .network import model
+        from .types import PruneReport
 
         wanted = {n for c in self.containers.all() for n in (c.get("networks") or {})}
         deleted = []

@@ -12,7 +12,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Literal
 
 from .errors import EngineError, ImageNotFound, InvalidArgument, Unauthorized
-from .reference import parse
 
 if TYPE_CHECKING:  # imported where used: every CLI call imports this module
     from .config import EngineConfig
@@ -61,6 +60,7 @@ class RegistryMixin:
 
     # -- pull / push -----------------------------------------------------------
     def images_pull(self, ref: str, opts: PullOptions | None = None) -> Iterator[PullProgress]:
+        from .reference import parse
         from .registry.pull import pull
         from .registry.types import PullOptions
 
@@ -76,6 +76,7 @@ class RegistryMixin:
                 yield ev
 
     def images_push(self, ref: str, opts: PushOptions | None = None) -> Iterator[PushProgress]:
+        from .reference import parse
         from .registry.push import push
         from .registry.types import PushOptions
 
@@ -148,6 +149,8 @@ def _registry_name(server: str) -> str:
         return "docker.io"
     if not host or "/" in host or any(c.isspace() for c in host):
         raise InvalidArgument(f"invalid registry server {server!r}")
+    from .reference import parse
+
     try:
         parse(f"{host}/x")
     except EngineError as err:

@@ -5,18 +5,19 @@ Mixed into :class:`engine.api.Engine` through :class:`engine.api_containers.Cont
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .errors import EngineError, InvalidArgument
-from .types import ContainerReport, StatsSample, UpdateOptions
 
 if TYPE_CHECKING:
     from .config import EngineConfig
     from .events import EventLog
     from .runtime.lifecycle import Lifecycle
-    from .runtime.state import ContainerStore
+    from .runtime.state import ContainerStore, RecordCache
     from .stats.sampler import Sampler
+    from .types import ContainerReport, StatsSample, UpdateOptions
 
 RUNNING = ("running", "paused")
 
@@ -36,6 +37,8 @@ class ResourcesMixin:
     def containers_update(self, refs: list[str], opts: UpdateOptions) -> list[ContainerReport]:
         """``docker update``: new limits go to the live cgroup first, then to the record
         and the OCI spec, so a refused value (the kernel's EBUSY) changes nothing."""
+        from .types import ContainerReport
+
         out = []
         for ref in refs:
             try:
@@ -91,23 +94,48 @@ class ResourcesMixin:
         return Sampler(get_driver(self.config), self.config.proc_root,
                        cache=self.config.root / "stats-cache.json")
 
+    @cached_property
+    def _record_cache(self) -> RecordCache:
+        from .runtime.state import RecordCache
+
+        return RecordCache(self.containers)
+
+    def _stats_records(self, refs: list[str] | None
+                       ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each container's record as ``lifecycle.refresh`` would return it.
+
+        Every container, once a second, is the TUI's case: records come from the cache
+        (parsed again only when written) and only a record whose monitor has died goes
+        through ``refresh`` to be corrected.
+        """
+        from .runtime.state import alive
+
+        if refs is not None:
+            for cid in [self.containers.resolve(r) for r in refs]:  # NotFound: unknown
+                try:
+                    yield cid, self.lifecycle.refresh(cid)
+                except EngineError:
+                    continue  # removed while we looked
+            return
+        for cid, rec in self._record_cache.records():
+            st = rec["state"]
+            if st.get("monitor_pid") and not alive(st["monitor_pid"],
+                                                   st.get("monitor_start", 0)):
+                try:
+                    rec = self.lifecycle.refresh(cid)
+                except EngineError:
+                    continue
+            yield cid, rec
+
     def containers_stats(self, refs: list[str] | None = None) -> list[StatsSample]:
         """One sample per container: every running one, or the named ones (zeros when
         not running, as docker shows them). The first call in a process needs no
         2-second wait (see :mod:`engine.stats.sampler`); later calls pair with the last."""
         from .stats.sampler import Target, idle
 
-        if refs is None:
-            ids = self.containers.ids()
-        else:
-            ids = [self.containers.resolve(r) for r in refs]  # NotFound for an unknown one
         targets: list[Target] = []
         order: list[tuple[str, str, bool]] = []
-        for cid in ids:
-            try:
-                rec = self.lifecycle.refresh(cid)
-            except EngineError:
-                continue  # removed while we looked
+        for cid, rec in self._stats_records(refs):
             st = rec["state"]
             running = st.get("status") in RUNNING and int(st.get("pid") or 0) > 0
             if running:

@@ -6,12 +6,18 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .errors import EngineError, InvalidArgument
-from .types import DiskUsage, PruneReport, RemoveReport, VolumeCreateOptions, VolumeSummary
 
 if TYPE_CHECKING:
     from .config import EngineConfig
     from .events import EventLog
     from .images.store import ImageStore
+    from .types import (
+        DiskUsage,
+        PruneReport,
+        RemoveReport,
+        VolumeCreateOptions,
+        VolumeSummary,
+    )
     from .volumes.store import VolumeStore
 
 ACTIVE = ("running", "paused", "restarting")
@@ -56,6 +62,7 @@ class VolumesMixin:
                      ) -> list[VolumeSummary]:
         """``volume ls``; filters: ``dangling=true|false``, ``name=``, ``label=k[=v]``,
         ``driver=``."""
+        from .types import VolumeSummary
         from .volumes.store import dir_size, is_anonymous
 
         want: dict[str, list[str]] = {}
@@ -93,6 +100,7 @@ class VolumesMixin:
         return self.volumes.get(name)
 
     def volumes_remove(self, names: list[str], *, force: bool = False) -> list[RemoveReport]:
+        from .types import RemoveReport
         from .volumes.usage import users_of
 
         out = []
@@ -110,6 +118,7 @@ class VolumesMixin:
     def volumes_prune(self, *, all_volumes: bool = False, filters: list[str] | None = None
                       ) -> PruneReport:
         """Unused anonymous volumes (all unused ones with ``all_volumes``), as docker 23+."""
+        from .types import PruneReport
         from .volumes.store import dir_size, is_anonymous
         from .volumes.usage import users_of
 
@@ -142,6 +151,7 @@ class VolumesMixin:
         from .build.cache import BuildCache
         from .images import usage
         from .runtime.state import ContainerStore
+        from .types import DiskUsage
         from .volumes.store import dir_size
 
         snaps = self.images.snapshots

@@ -14,10 +14,12 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .fsutil import file_lock
-from .types import EventRecord
+
+if TYPE_CHECKING:
+    from .types import EventRecord
 
 MAX_BYTES = 16 * 1024 * 1024
 
@@ -30,6 +32,8 @@ class EventLog:
 
     def emit(self, type: str, action: str, actor_id: str,  # noqa: A002 - docker's field name
              attributes: dict[str, str] | None = None) -> EventRecord:
+        from .types import EventRecord
+
         ev = EventRecord(type, action, actor_id, dict(attributes or {}), time.time_ns())
         line = (json.dumps(ev.to_json(), separators=(",", ":")) + "\n").encode()
         with file_lock(self.lock):
@@ -121,6 +125,8 @@ def _parse(raw: bytes) -> EventRecord | None:
     raw = raw.strip()
     if not raw:
         return None
+    from .types import EventRecord
+
     try:
         return EventRecord.from_json(json.loads(raw))
     except (ValueError, TypeError, AttributeError):

@@ -53,7 +53,7 @@ def atomic_write_json(path: Path, obj: Any, mode: int = 0o644, *, sync: Sync = "
                        sync=sync)
 
 
-def read_json(path: Path, default: Any = None) -> Any:
+def read_json(path: str | os.PathLike[str], default: Any = None) -> Any:
     try:
         with open(path, "rb") as f:
             return json.load(f)

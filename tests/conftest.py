@@ -43,6 +43,9 @@ def _unmount_all(base: Path) -> None:
 # every CLI subprocess read it from the environment), never under real containers'.
 CGROUP_PARENT = f"pydock-test-{os.getpid()}"
 os.environ["PYDOCK_CGROUP_PARENT"] = CGROUP_PARENT
+# Safety interlock: the engine (and every CLI/helper subprocess) refuses to load NAT
+# rules or switch on forwarding; NAT tests check the plan and inject the runner.
+os.environ["PYDOCK_NO_NAT"] = "1"
 
 
 def _container_cgroups() -> set[str]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidArgument
-from engine.types import CreateOptions
 
 from .netvol_flags import add_netvol_flags, netvol_options
 from .resources import add_resource_flags, resource_options
+
+if TYPE_CHECKING:
+    from engine.types import CreateOptions
 
 
 def add_create_flags(p: argparse.ArgumentParser) -> None:
@@ -49,6 +51,7 @@ def add_create_flags(p: argparse.ArgumentParser) -> None:
 
 def create_options(args: argparse.Namespace) -> CreateOptions:
     from engine.runtime.options import parse_env_file
+    from engine.types import CreateOptions
 
     if args.log_driver not in ("json-file", "local"):
         raise InvalidArgument(f"log driver {args.log_driver!r} is not supported (json-file)")

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 EXIT_ERROR = 1
 # The modules that register commands, in help order. A command line names one
@@ -43,18 +44,48 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(125)
 
 
-def build_parser(modules: Sequence[str] = MODULES) -> argparse.ArgumentParser:
+class _Skipped:
+    """Stands in for the parser of a command not asked for: building it is a no-op.
+
+    A module registers all its verbs; argparse costs ~0.1 ms per argument, and
+    ``run`` alone has ~70, so only the verb on the command line is really built.
+    """
+
+    def _noop(self, *args: Any, **kwargs: Any) -> _Skipped:
+        return self
+
+    add_argument = set_defaults = add_subparsers = add_parser = _noop
+    add_argument_group = add_mutually_exclusive_group = _noop
+
+
+class _OneCommand:
+    """The top-level subparsers action, narrowed to ``command``."""
+
+    def __init__(self, sub: Any, command: str) -> None:
+        self._sub, self._command = sub, command
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if name == self._command or self._command in kwargs.get("aliases", ()):
+            return self._sub.add_parser(name, **kwargs)
+        return _Skipped()
+
+
+def build_parser(modules: Sequence[str] = MODULES, command: str | None = None
+                 ) -> argparse.ArgumentParser:
+    """The parser for ``modules``; with ``command``, only that command's subparser is built
+    (its module must be in ``modules``)."""
     p = _Parser(prog="pydock", description="A daemonless, docker-compatible container engine.")
     p.add_argument("--root", type=Path, default=None,
                    help="state directory (default: $PYDOCK_ROOT or /var/lib/pydock)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    target = sub if command is None else _OneCommand(sub, command)
     for name in modules:
-        import_module(f"{__package__}.{name}").register(sub)
+        import_module(f"{__package__}.{name}").register(target)
     return p
 
 
-def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
-    """The modules ``argv`` needs: its command's, or all (no command, an option first, typo)."""
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names, or None (no command, an option first, a typo)."""
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -63,16 +94,23 @@ def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
         elif arg.startswith("--root="):
             i += 1
         elif arg.startswith("-"):
-            return MODULES  # -h, --help or an unknown option: the full parser answers
+            return None  # -h, --help or an unknown option: the full parser answers
         else:
-            mod = COMMANDS.get(arg)
-            return (mod,) if mod is not None else MODULES
-    return MODULES
+            return arg if arg in COMMANDS else None
+    return None
+
+
+def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
+    """The modules ``argv`` needs: its command's, or all (no command, an option first, typo)."""
+    command = command_of(argv)
+    return MODULES if command is None else (COMMANDS[command],)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = build_parser(modules_for(argv))
+    command = command_of(argv)
+    parser = (build_parser() if command is None
+              else build_parser((COMMANDS[command],), command))
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
     if handler is None:

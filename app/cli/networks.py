@@ -23,7 +23,12 @@ def register(sub: Any) -> None:
     p.add_argument("--gateway")
     p.add_argument("--internal", action="store_true", help="no route out of the network")
     p.add_argument("--label", action="append", default=[])
-    p.add_argument("-o", "--opt", action="append", default=[])
+    p.add_argument("-o", "--opt", action="append", default=[],
+                   help="driver option KEY=VALUE, e.g. com.docker.network.bridge."
+                        "enable_ip_masquerade=true")
+    p.add_argument("--nat", action="store_true",
+                   help="let containers reach the outside world through the host "
+                        "(outbound NAT; off by default)")
     p.set_defaults(handler=_create)
     for verb in ("ls", "list"):
         p = n.add_parser(verb, help="List networks")
@@ -62,10 +67,16 @@ def register(sub: Any) -> None:
 
 
 def _create(engine: Engine, args: argparse.Namespace) -> int:
+    options = _kv(args.opt, "option")
+    if args.nat:
+        from engine.network.model import NAT_OPT, nat_flag
+
+        if any(k == NAT_OPT and not nat_flag(v) for k, v in options):
+            raise InvalidArgument(f"--nat conflicts with -o {NAT_OPT}=false")
+        options += ((NAT_OPT, "true"),)
     print(engine.networks_create(NetworkCreateOptions(
         name=args.name, driver=args.driver, subnet=args.subnet, gateway=args.gateway,
-        internal=args.internal, labels=_kv(args.label, "label"),
-        options=_kv(args.opt, "option"))))
+        internal=args.internal, labels=_kv(args.label, "label"), options=options)))
     return 0
 
 

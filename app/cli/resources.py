@@ -6,11 +6,13 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import Engine
 from engine.errors import InvalidArgument
-from engine.types import StatsSample, UpdateOptions
+
+if TYPE_CHECKING:
+    from engine.types import StatsSample
 
 from . import output
 
@@ -111,6 +113,8 @@ def register(sub: Any) -> None:
 
 
 def _update(engine: Engine, args: argparse.Namespace) -> int:
+    from engine.types import UpdateOptions
+
     values = {k: v for k, v in _limit_values(args).items() if v is not None}
     if not values and args.restart is None:
         raise InvalidArgument("you must provide one or more flags when using this command")

@@ -77,6 +77,7 @@ class ContainerDetailScreen(ContainerLogsScreen):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.inspected: dict[str, Any] = {}
+        self._tree_drawn = True  # the Inspect tab's tree shows self.inspected
         self.stats_history: defaultdict[str, deque[StatsSample]] = defaultdict(
             lambda: deque(maxlen=HISTORY))
 
@@ -116,7 +117,7 @@ class ContainerDetailScreen(ContainerLogsScreen):
                 self.log_view.clear_log()
                 self.query_one(JsonTree).show({})
             self._log_header()
-            self._show_stats()
+            self._stats_if_open()
             return
         same = before is not None and before.id == container.id
         if same and before is not None and before.status == container.status:
@@ -130,12 +131,18 @@ class ContainerDetailScreen(ContainerLogsScreen):
             self._log_header()
         if self._active_tab() == "top":
             self._load_top()
-        self._show_stats()
+        self._stats_if_open()
 
     def after_refresh(self) -> None:
         if self._active_tab() == "top":
             self._load_top()
-        self._show_stats()
+        self._stats_if_open()
+
+    def _stats_if_open(self) -> None:
+        # A hidden Stats tab is drawn when it opens (_tab_activated): drawing it now
+        # would only cost a layout of the screen on every cursor move.
+        if self._active_tab() == "stats":
+            self._show_stats()
 
     def after_stats(self) -> None:
         # Top and the graphs follow the stats passes (while a container runs), each only
@@ -178,6 +185,8 @@ class ContainerDetailScreen(ContainerLogsScreen):
             self._load_top()
         elif event.pane.id == "stats":
             self._show_stats()
+        elif event.pane.id == "inspect" and not self._tree_drawn:
+            self._draw_tree()
 
     # -- inspect, env, mounts ------------------------------------------------------------------
     @work(thread=True, exclusive=True, exit_on_error=False, group="container-inspect")
@@ -193,7 +202,9 @@ class ContainerDetailScreen(ContainerLogsScreen):
         if self.detail is None or self.detail.id != message.container_id:
             return
         data = self.inspected = message.data
-        self.query_one(JsonTree).show(data)
+        self._tree_drawn = False
+        if self._active_tab() == "inspect":
+            self._draw_tree()
         env = self.query_one("#env-table", DataTable)
         env.clear()  # a new container's env, not a live refresh: no cursor to keep
         for key, value in env_rows(data):
@@ -204,7 +215,14 @@ class ContainerDetailScreen(ContainerLogsScreen):
             mounts.add_row(*(str(m.get(k, "")) for k in ("Type", "Source", "Destination",
                                                            "Mode", "RW")))
         note = ("" if data.get("Mounts") else "No mounts.\n") + ports_text(data)
-        self.query_one("#ports-note", Static).update(note)
+        # Laid out again only if seen: the Mounts/Ports tab is laid out when it opens.
+        self.query_one("#ports-note", Static).update(note, layout=self._active_tab() == "mounts")
+
+    def _draw_tree(self) -> None:
+        # Only while its tab is open: a tree of a hundred nodes for every row the cursor
+        # rests on cost more than the rest of the pane together.
+        self._tree_drawn = True
+        self.query_one(JsonTree).show(self.inspected)
 
     # -- top ------------------------------------------------------------------------------------
     def _load_top(self) -> None:

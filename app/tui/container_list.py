@@ -10,6 +10,8 @@ thread worker and comes back as a Message from ``container_messages``.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -18,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from engine import Engine, EngineError
 from engine.types import ContainerSummary, StatsSample
@@ -36,6 +38,8 @@ class ContainerListScreen(PanelScreen):
     REFRESH_GROUP: ClassVar[str] = "containers"
     SHOWS_STATS: ClassVar[bool] = True  # the CPU/MEM bars and the Stats tab
     SUB_TITLE = "Containers"
+    # Seconds the cursor must rest on a row before the detail pane follows it.
+    DETAIL_DELAY: ClassVar[float] = 0.1
     # The table, not the first focusable widget (the hidden filter box).
     AUTO_FOCUS = "#containers"
 
@@ -85,6 +89,8 @@ class ContainerListScreen(PanelScreen):
         self._loaded = False
         self._rows: list[ContainerSummary] = []
         self._samples: list[StatsSample] = []  # the hub's last pass
+        self._rests_at = 0.0  # when the cursor will have rested long enough (monotonic)
+        self._cursor_wait: Worker[None] | None = None
 
     # -- composition ---------------------------------------------------------------
     def compose_body(self) -> ComposeResult:
@@ -174,8 +180,20 @@ class ContainerListScreen(PanelScreen):
         """Called after every list refresh (the detail pane refreshes Top here)."""
 
     @on(ContainerTable.Highlighted)
-    def _highlighted(self, message: ContainerTable.Highlighted) -> None:
-        self.show_detail(message.container)
+    def _highlighted(self) -> None:
+        # The detail pane (log follow, inspect) follows once the cursor has rested for a
+        # moment: j/k held down redraws only the cursor, not a log per row passed.
+        self._rests_at = time.monotonic() + self.DETAIL_DELAY
+        if self._cursor_wait is None or self._cursor_wait.is_finished:
+            self._cursor_wait = self._follow_cursor()
+
+    @work(exit_on_error=False, group="container-detail")
+    async def _follow_cursor(self) -> None:
+        # One wait that each move extends, rather than a wait per move cancelled by the
+        # next: nothing is cancelled, so whoever waits for the workers sees it finish.
+        while (left := self._rests_at - time.monotonic()) > 0:
+            await asyncio.sleep(left)
+        self.show_detail(self.table.selected_container)
 
     @on(ContainerTable.ViewChanged)
     def _view_changed(self) -> None:

@@ -12,6 +12,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.cells import cell_len
 from textual import on, work
 from textual.widgets import Input, Label
 from textual.worker import get_current_worker
@@ -56,6 +57,7 @@ class ContainerLogsScreen(ContainerListScreen):
         self._log_queue: deque[tuple[int, LogLine]] = deque()
         self._log_gen = 0
         self._log_wakeup_sent = False
+        self._header_text = ""  # what #log-header says
 
     @property
     def log_view(self) -> LogView:
@@ -110,7 +112,7 @@ class ContainerLogsScreen(ContainerListScreen):
         log = self.log_view
         c = self.detail
         if c is None:
-            self.query_one("#log-header", Label).update("No container selected")
+            self._set_header("No container selected")
             return
         # What is loaded, said plainly: "empty logs" complaints are mostly tail/since.
         state = "following" if self.following else f"ended ({c.status})"
@@ -120,7 +122,17 @@ class ContainerLogsScreen(ContainerListScreen):
         if log.search:
             at = f"{log.current + 1}/" if log.current is not None else ""
             parts.append(f"/{log.search} {at}{log.match_count}")
-        self.query_one("#log-header", Label).update(" · ".join(parts))
+        self._set_header(" · ".join(parts))
+
+    def _set_header(self, text: str) -> None:
+        label = self.query_one("#log-header", Label)
+        old, self._header_text = self._header_text, text
+        if text == old:
+            return  # several changes of one cursor move often say the same thing
+        # One line before and after: no need to lay the screen out again.
+        width = label.content_size.width
+        label.update(text, layout=not (0 < width and cell_len(text) <= width
+                                       and cell_len(old) <= width))
 
     @on(LogView.SearchRequested)
     def _open_search(self) -> None:

@@ -181,6 +181,9 @@ class ContainersScreen(ContainerDialogsScreen):
                 self.notify("That container is gone", severity="warning")
                 return
         self._only = next(c for c in self.table.containers if c.id == container_id)
+        # A jump, not a walk: the detail pane follows at once ("logs db" shows db's log),
+        # without the rest the cursor needs under j/k.
+        self.show_detail(self._only)
         try:
             getattr(self, f"action_{action}")()
         finally:

@@ -60,7 +60,9 @@ class CreateForm(ModalScreen[object]):
         padding: 0 1;
         background: $boost;
     }
+    /* Input's own :focus rule adds a tall border, which would hide the one line of text. */
     CreateForm Input:focus {
+        border: none;
         background: $primary-muted;
     }
     CreateForm Checkbox, CreateForm Checkbox:focus {

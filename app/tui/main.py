@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from .settings import load_settings
 
     # A bad file is reported inside the app (a notification), never a failed start.
-    make_app(engine, settings=load_settings(args.config)).run()
+    make_app(engine, settings=load_settings(args.config), freeze_gc=True).run()
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ class PruneDialog(ModalScreen[bool | None]):
         border: thick $error 70%;
         background: $surface;
     }
+    PruneDialog #question {
+        width: 1fr;
+    }
     PruneDialog RadioSet {
         width: 1fr;
         margin: 1 0;

@@ -10,7 +10,6 @@ an error naming the flag. HEALTHCHECK's flags are Go durations (``30s``,
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping, Sequence
 from enum import Enum
@@ -51,6 +50,8 @@ def parse_flags(raw: Sequence[str], spec: Mapping[str, Kind]) -> dict[str, FlagV
         name, has_value, value = arg[2:].partition("=")
         kind = spec.get(name)
         if kind is None:
+            import difflib  # only for an error: ~2 ms of imports
+
             hint = difflib.get_close_matches(name, list(spec), n=1, cutoff=0.6)
             allowed = ", ".join(f"--{f}" for f in spec) or "none"
             raise FlagError(f"unknown flag: --{name}"

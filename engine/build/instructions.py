@@ -8,7 +8,6 @@ Raises :class:`Reject` with the reason; the caller adds file, line and text.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +31,8 @@ def build_instruction(node: Node, warnings: list[ast.ParseWarning]) -> ast.Instr
     keyword = node.keyword.upper()
     builder = _BUILDERS.get(keyword)
     if builder is None:
+        import difflib  # only for an error: ~2 ms of imports
+
         hint = difflib.get_close_matches(keyword, sorted(KEYWORDS), n=1, cutoff=0.6)
         raise Reject(f"unknown instruction: {node.keyword}"
                       + (f" (did you mean {hint[0]}?)" if hint else ""))

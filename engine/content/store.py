@@ -9,7 +9,6 @@ writing the same blob race harmlessly (both renames carry identical bytes).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -33,6 +32,8 @@ def check_digest(digest: str) -> str:
 
 
 def sha256_bytes(data: bytes) -> str:
+    import hashlib  # here: ps and the like never hash, and hashlib's OpenSSL start costs ~2 ms
+
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
@@ -103,6 +104,8 @@ class ContentStore:
         """Copy ``src`` into the store, hashing as it goes; return (digest, size)."""
         if expected is not None:
             check_digest(expected)
+        import hashlib
+
         h = hashlib.sha256()
         n = 0
         with self._ingest_file() as (f, tmp):

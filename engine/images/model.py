@@ -7,7 +7,6 @@ snapshot, so images sharing a base share its directories.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from typing import Any
@@ -32,6 +31,8 @@ def chain_ids(diff_ids: list[str]) -> list[str]:
         if not out:
             out.append(d)
         else:
+            import hashlib  # here: ps and the like never hash; its OpenSSL start costs ~2 ms
+
             out.append("sha256:" + hashlib.sha256(f"{out[-1]} {d}".encode()).hexdigest())
     return out
 

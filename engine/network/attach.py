@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -20,8 +19,10 @@ from typing import Any
 from .. import errors
 from ..errors import EngineError, NotFound
 from ..runtime.state import proc_start_time
-from . import ipam, teardown
 from .model import netns_path
+
+# ipam, teardown (ctypes) and subprocess are imported where used: a container
+# without a bridge (--network none or host) passes here on every start and needs none.
 
 HELPER = [sys.executable, "-m", "engine.network.setup"]
 
@@ -38,6 +39,8 @@ def reconcile(root: Path, refresh: Callable[[str], Any]) -> None:
     (its processes keep the namespace, and so the address, alive) and calls
     :func:`released_by_refresh`; whatever is still held afterwards is released here.
     """
+    from . import ipam, teardown
+
     for cid in ipam.stale(root):
         try:
             refresh(cid)
@@ -57,10 +60,14 @@ def before_monitor(root: Path, rec: dict[str, Any], refresh: Callable[[str], Any
 def released_by_refresh(root: Path, rec: dict[str, Any]) -> None:
     """A monitor died without cleaning up: release what its container's network held."""
     if uses_bridge(rec) or netns_path(root, rec["id"]).exists():
+        from . import teardown
+
         teardown.release(root, rec["id"])
 
 
 def run_helper(root: Path, verb: str, cid: str, *args: str) -> None:
+    import subprocess
+
     pid = os.getpid()
     cmd = [*HELPER, verb, str(root), cid, str(pid), str(proc_start_time(pid)), *args]
     env = dict(os.environ, PYTHONPATH=_package_root())

@@ -4,6 +4,12 @@ The default bridge ``pydock0`` (docker's ``bridge``, also reachable under that
 name) is written on first use. User networks get a /24 from 10.89.0.0/16 unless
 ``--subnet`` is given; a subnet that overlaps another network or a route of the
 current network namespace is refused, so a new bridge never shadows a LAN.
+
+Outbound NAT (``-o com.docker.network.bridge.enable_ip_masquerade=true`` or
+``network create --nat``) is recorded here as ``"true"``/``"false"`` in
+``Options`` and is off unless asked for: unlike docker, whose bridges masquerade
+by default, pydock never sends container traffic off the machine unless the
+user asked for it. :mod:`engine.network.nat` plans and applies it.
 Standard library only.
 """
 
@@ -14,17 +20,18 @@ import ipaddress
 import json
 import os
 import re
-import secrets
 import socket
 import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AlreadyExists, Conflict, InvalidArgument, NotFound, Unavailable
 from ..fsutil import atomic_write_json, file_lock, read_json
-from ..types import NetworkCreateOptions
+
+if TYPE_CHECKING:
+    from ..types import NetworkCreateOptions
 
 DEFAULT = "pydock0"
 DEFAULT_ALIASES = ("bridge", DEFAULT)
@@ -106,6 +113,9 @@ class NetworkStore:
             raise InvalidArgument(f"network driver {opts.driver!r} is not supported (bridge)")
         options = dict(opts.options)
         _check_options(options)
+        if opts.internal and nat_enabled({"Options": options}):
+            raise InvalidArgument("an --internal network has no route out: outbound NAT "
+                                  f"({NAT_OPT}) cannot be enabled on it")
         self.ensure_default()
         with self.lock():
             if self._path(name).exists():
@@ -114,7 +124,8 @@ class NetworkStore:
                       for r in self._records()]
             subnet = _subnet(opts.subnet, others)
             gateway = _gateway(subnet, opts.gateway)
-            net_id = secrets.token_hex(32)
+            # os.urandom, as secrets.token_hex: secrets would import hmac and hashlib (~4 ms).
+            net_id = os.urandom(32).hex()
             options.setdefault(BRIDGE_OPT, f"pd-{net_id[:12]}")
             if options[BRIDGE_OPT] in {r["Options"].get(BRIDGE_OPT) for r in self._records()}:
                 raise Conflict(f"bridge name {options[BRIDGE_OPT]} is used by another network")
@@ -134,7 +145,7 @@ class NetworkStore:
 
 def _record(name: str, subnet: str, gateway: str, internal: bool, labels: dict[str, str],
             options: dict[str, str], net_id: str | None = None) -> dict[str, Any]:
-    return {"Name": name, "Id": net_id or secrets.token_hex(32), "Created": time.time(),
+    return {"Name": name, "Id": net_id or os.urandom(32).hex(), "Created": time.time(),
             "Scope": "local", "Driver": "bridge", "EnableIPv6": False,
             "IPAM": {"Driver": "default", "Options": {},
                      "Config": [{"Subnet": subnet, "Gateway": gateway}]},
@@ -143,7 +154,7 @@ def _record(name: str, subnet: str, gateway: str, internal: bool, labels: dict[s
 
 
 def _check_options(options: dict[str, str]) -> None:
-    for k, v in options.items():
+    for k, v in list(options.items()):  # normalises the NAT value in place
         if k == BRIDGE_OPT:
             if not IFNAME_RE.match(v):
                 raise InvalidArgument(f"invalid bridge name {v!r} (1-15 characters)")
@@ -151,11 +162,24 @@ def _check_options(options: dict[str, str]) -> None:
             if not v.isdigit() or not 68 <= int(v) <= 65535:
                 raise InvalidArgument(f"invalid MTU {v!r}")
         elif k == NAT_OPT:
-            if v.lower() in ("true", "1"):
-                raise Unavailable("outbound NAT (ip masquerade) is not implemented: pydock "
-                                  "installs no firewall rules; networks are host-only")
+            options[k] = "true" if nat_flag(v) else "false"
         else:
             raise InvalidArgument(f"unknown network option {k!r}")
+
+
+def nat_flag(value: str) -> bool:
+    """The NAT option's value, read as docker does (Go's ``strconv.ParseBool``)."""
+    v = value.strip().lower()
+    if v in ("1", "t", "true"):
+        return True
+    if v in ("0", "f", "false"):
+        return False
+    raise InvalidArgument(f"invalid value {value!r} for {NAT_OPT}: want true or false")
+
+
+def nat_enabled(net: dict[str, Any]) -> bool:
+    """Outbound NAT was asked for; a record without the option has it off."""
+    return str((net.get("Options") or {}).get(NAT_OPT, "false")) == "true"
 
 
 def is_default(net: dict[str, Any]) -> bool:

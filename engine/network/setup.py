@@ -1,14 +1,17 @@
 """Wire a container into its networks: the short-lived set-up helper.
 
 ``python -m engine.network.setup attach|connect|disconnect ROOT CID OWNER_PID OWNER_START [NET]``
+(and ``delete-bridge ROOT - PID START BRIDGE [NAT_TABLE]`` for ``network rm``)
 
 A front end runs it before spawning the monitor (``attach``) or for a running
 container (``connect``/``disconnect``). It makes ``<root>/netns/<id>``, takes an
 address per network, creates the bridge if needed and a veth pair per network
 (peer ``ethN`` born inside the namespace), sets addresses and the default
-route, records the endpoints and rewrites the hosts files of every member. Any
-failure undoes all of it. The last line on stdout is JSON: ``{"ok": true}`` or
-``{"error": ..., "kind": ...}``.
+route, records the endpoints and rewrites the hosts files of every member. On a
+network created with outbound NAT it (re)loads that network's nftables table
+(:mod:`engine.network.nat`) at every join, once the bridge exists; nothing of the
+kind runs for any other network. Any failure undoes all of it. The last line on
+stdout is JSON: ``{"ok": true}`` or ``{"error": ..., "kind": ...}``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 
 from ..errors import EngineError, InvalidArgument
 from ..runtime.state import ContainerStore
-from . import hosts, ipam, model, teardown
+from . import hosts, ipam, model, nat, teardown
 from .attach import category
 from .netlink import Host, Namespace, create_netns
 
@@ -116,6 +119,8 @@ class Wiring:
         mtu_s = net["Options"].get(model.MTU_OPT)
         mtu = int(mtu_s) if mtu_s else None
         bridge = self.host.ensure_bridge(model.bridge_name(net), gateway, subnet.prefixlen, mtu)
+        if model.nat_enabled(net):  # the user asked for it at network create
+            nat.ensure(self.root, net, self.nets.all())
         self.host.add_veth(veth, ifname, self.path, bridge, mtu)
         route = default_route and not net.get("Internal")
         mac = ns.configure(ifname, ip, subnet.prefixlen, gateway if route else None)
@@ -161,6 +166,8 @@ def main(argv: list[str]) -> int:
             w.disconnect(argv[5])
         elif verb == "delete-bridge":  # network rm: CID is "-"
             w.host.delete(argv[5])
+            if len(argv) > 6:  # the network had outbound NAT
+                nat.remove(Path(root), argv[6])
         else:
             raise InvalidArgument(f"unknown verb {verb}")
     except EngineError as err:

@@ -23,7 +23,11 @@ import os
 from collections.abc import Iterable, Sequence
 
 from engine.errors import InvalidArgument
-from engine.sys import libc
+
+# engine.sys.libc (ctypes, platform: ~2 ms) is imported where the kernel is called, so
+# a front end that only plans (resolve_caps) never loads it. Those callers run in the
+# init and exec children, whose modules (child, exec_child) import libc at the top
+# before they enter the container, so the imports below find it already loaded.
 
 # <linux/capability.h>, in kernel order: the index is the capability number.
 _NAMES = (
@@ -65,6 +69,8 @@ def last_cap(proc: str = "/proc") -> int:
             return int(f.read().strip())
     except (OSError, ValueError):
         pass
+    from engine.sys import libc
+
     cap = 0
     while cap < 63:
         try:
@@ -149,6 +155,8 @@ def from_mask(mask: int) -> list[str]:
 def _drop_bounding(keep: int) -> None:
     # PR_CAPBSET_DROP needs CAP_SETPCAP in the effective set, so this must run
     # before the capset that may remove it.
+    from engine.sys import libc
+
     for cap in range(last_cap() + 1):
         if not keep >> cap & 1:
             libc.capbset_drop(cap)
@@ -157,6 +165,8 @@ def _drop_bounding(keep: int) -> None:
 def _set_sets(mask: int) -> None:
     # The kernel refuses to grow permitted: ask only for what we still hold, so
     # --privileged works under an engine that itself lacks a capability.
+    from engine.sys import libc
+
     _, permitted, _ = libc.capget()
     wanted = mask & permitted
     try:
@@ -188,6 +198,8 @@ def apply_identity_and_caps(uid: int, gid: int, groups: Sequence[int],
     permitted sets and keeps ``names`` only in the bounding set (moby gives a
     non-root user Bounding only). Inheritable and ambient are always empty.
     """
+    from engine.sys import libc
+
     mask = to_mask(names)
     _drop_bounding(mask)
     # Without KEEPCAPS, setuid(0 -> non-zero) wipes permitted before we can

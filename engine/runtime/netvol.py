@@ -88,6 +88,8 @@ def after_monitor(mon: Monitor) -> None:
 
 def auto_remove(mon: Monitor, rec: dict[str, Any]) -> None:
     """``run --rm`` drops the container's anonymous volumes too, as docker does."""
+    if not any(m.get("_anonymous") for m in rec.get("mounts") or []):
+        return  # the common case: no need to load the volume and network modules
     from .attachments import remove_anonymous
 
     try:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import platform
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -162,6 +161,8 @@ def load_profile(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
 
 def native_arch(machine: str | None = None) -> tuple[str, str]:
     """(moby arch name, libseccomp arch name), e.g. ("amd64", "SCMP_ARCH_X86_64")."""
+    import platform  # here: create only validates profiles, and platform costs ~1 ms
+
     machine = machine or platform.machine()
     try:
         return _MACHINES[machine]

@@ -29,7 +29,6 @@ import contextlib
 import json
 import os
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -137,6 +136,8 @@ def start(root: Path, timeout: float = 30.0) -> bool:
     A lock makes concurrent front ends start one zygote, not four; it is held
     only here, only by the starter, and the zygote never inherits it.
     """
+    import subprocess  # here: only a start needs it, each run --rm would pay ~3 ms
+
     from ..fsutil import file_lock
 
     root = Path(os.path.abspath(root))

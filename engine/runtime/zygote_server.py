@@ -40,6 +40,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from .. import types_events as _types_events  # noqa: F401 - preloaded: every event uses it
 from ..sys import libc
 from . import attach, monitor, seccomp_cache
 from . import removal as _removal  # noqa: F401 - preloaded: every --rm monitor uses it

@@ -9,17 +9,18 @@ flock per ChainID makes two processes unpacking the same layer do it once.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import DigestMismatch, EngineError
 from ..fsutil import atomic_write_json, file_lock, read_json
-from ..types import UnpackStats
+
+if TYPE_CHECKING:
+    from ..types import UnpackStats
 
 
 class SnapshotStore:
@@ -57,6 +58,8 @@ class SnapshotStore:
             chain_id = chain_id_of(parent, expected_diff_id)
             with file_lock(self._lock(chain_id)):
                 if self.exists(chain_id):
+                    from ..types import UnpackStats
+
                     return chain_id, UnpackStats(expected_diff_id, self.size(chain_id), 0)
                 return chain_id, self._unpack_locked(chain_id, parent, expected_diff_id, blob)
         with self._staging() as stage:
@@ -147,6 +150,8 @@ def _alive(pid: str) -> bool:
 def chain_id_of(parent: str | None, diff_id: str) -> str:
     if parent is None:
         return diff_id
+    import hashlib  # here: ps and the like never hash, and hashlib's OpenSSL start costs ~2 ms
+
     return "sha256:" + hashlib.sha256(f"{parent} {diff_id}".encode()).hexdigest()
 
 

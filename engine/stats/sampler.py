@@ -4,7 +4,8 @@ CPU % needs two readings. Docker's ``stats --no-stream`` waits for two of its
 1-second samples; here the previous reading is kept instead:
 
 - in memory, for a process that samples repeatedly (``stats`` streaming, the TUI);
-- on disk (``<root>/stats-cache.json``, written after every pass), so a one-shot
+- on disk (``<root>/stats-cache.json``, written after a pass, at most every
+  ``SAVE_EVERY`` seconds), so a one-shot
   ``pydock stats --no-stream`` pairs with the last pass of any process when it is
   between 0.1 and 10 seconds old;
 - otherwise the pass reads twice, ``WINDOW`` (0.1 s) apart, for the containers
@@ -19,7 +20,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 
 WINDOW = 0.1  # seconds between the two reads of a cold one-shot pass
 MIN_AGE, MAX_AGE = 0.1, 10.0  # a persisted reading older or younger is not used
+SAVE_EVERY = 3.0  # seconds between writes of the cache file by a repeating sampler
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,12 @@ class Sampler:
         self._host_memory = host_memory
         self.prev: dict[str, Point] = {}
         self._dirs: dict[str, dict[str, str]] = {}
+        self._handles = cgroupfs.Handles()
+        # One pass at a time: the handles and readings are shared state.
+        self._lock = threading.Lock()
+        self._saved = 0.0  # monotonic time of the last write of the cache file
+        # The descriptors die with the sampler (an Engine dropped in a long-lived process).
+        weakref.finalize(self, self._handles.close)
 
     @property
     def host_memory(self) -> int:
@@ -73,6 +83,15 @@ class Sampler:
         return self._host_memory
 
     def sample(self, targets: list[Target]) -> list[StatsSample]:
+        with self._lock:
+            return self._sample(targets)
+
+    def close(self) -> None:
+        """Close the files kept open between passes (they are reopened on the next)."""
+        with self._lock:
+            self._handles.close()
+
+    def _sample(self, targets: list[Target]) -> list[StatsSample]:
         started = time.monotonic()
         raws, system_ns, ncpu, at = self.read(targets)
         cold = [t for t in targets if not self._usable(self.prev.get(t.id), t, at)]
@@ -94,8 +113,13 @@ class Sampler:
         out = [self._compute(t, raws[t.id], system_ns, ncpu, at) for t in targets]
         self.prev = {t.id: Point(raws[t.id][0].cpu_ns, system_ns, t.pid, at) for t in targets}
         self._dirs = {t.id: self._dirs[t.id] for t in targets}  # forget removed containers
-        if self.cache is not None:
+        self._handles.keep({_group(t) for t in targets})
+        now = time.monotonic()
+        if self.cache is not None and now - self._saved >= SAVE_EVERY:
+            # A one-shot reader pairs with any reading up to MAX_AGE old: a sampler
+            # that runs every second need not rewrite the file every second.
             _save(self.cache, self.prev)
+            self._saved = now
         return out
 
     def read(self, targets: list[Target]
@@ -107,11 +131,13 @@ class Sampler:
             dirs = self._dirs.get(t.id)
             if dirs is None:  # paths as plain strings, once: Path joins cost more than reads
                 dirs = self._dirs[t.id] = {c: str(d) for c, d in self.driver.handle(t.id).dirs}
+            read = self._handles.reader(_group(t))
             if v2:
-                raw = cgroupfs.read_v2(dirs.get("unified", ""))
+                raw = cgroupfs.read_v2(dirs.get("unified", ""), read)
             else:
-                raw = cgroupfs.read_v1(dirs)
-            rx, tx = (0, 0) if t.network == "host" else cgroupfs.net_dev(self.proc_root, t.pid)
+                raw = cgroupfs.read_v1(dirs, read)
+            rx, tx = (0, 0) if t.network == "host" else \
+                cgroupfs.net_dev(self.proc_root, t.pid, read)
             raws[t.id] = (raw, rx, tx)
         system_ns, ncpu = cgroupfs.system_cpu(self.proc_root)
         return raws, system_ns, ncpu, time.time()
@@ -138,6 +164,11 @@ class Sampler:
             block_read=raw.blk_read, block_write=raw.blk_write, pids=raw.pids,
             cpu_total_ns=raw.cpu_ns, system_cpu_ns=system_ns, online_cpus=ncpu,
             pids_limit=raw.pids_limit)
+
+
+def _group(t: Target) -> str:
+    # One run of one container: a restart (new PID, new cgroup) gets fresh handles.
+    return f"{t.id}:{t.pid}"
 
 
 def idle(cid: str, name: str) -> StatsSample:

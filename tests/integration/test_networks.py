@@ -323,3 +323,21 @@ def test_oci_runtimes_join_the_engine_netns(net_root: tuple[Path, NetNS], runtim
                         "echo gw-ok; grep -c ' /t tmpfs' /proc/mounts; touch /v/f"))
     assert "inet 10.89." in out and "gw-ok" in out and "\n1\n" in out
     _nothing_left(root, ns)
+
+
+def test_nat_network_is_recorded_and_shown_never_applied(net_root: tuple[Path, NetNS]) -> None:
+    """Outbound NAT is opt-in and recorded; no container joins, so nothing is applied
+    (and PYDOCK_NO_NAT, set for the run, would refuse it anyway)."""
+    root, ns = net_root
+    nat_opt = "com.docker.network.bridge.enable_ip_masquerade"
+    _ok(ns.pydock(root, "network", "create", "--nat", "out"))
+    _ok(ns.pydock(root, "network", "create", "-o", f"{nat_opt}=true", "out2"))
+    _ok(ns.pydock(root, "network", "create", "plain"))
+    got = json.loads(_ok(ns.pydock(root, "network", "inspect", "out", "out2", "plain")))
+    assert [n["Options"].get(nat_opt) for n in got] == ["true", "true", None]
+    r = ns.pydock(root, "network", "create", "--internal", "--nat", "sealed")
+    assert r.returncode != 0 and "internal" in r.stderr
+    _ok(ns.pydock(root, "network", "rm", "out", "out2", "plain"))
+    assert not (root / "nat").exists()  # no table was ever loaded, so none was removed
+    assert ns.python("print(open('/proc/sys/net/ipv4/ip_forward').read().strip())") == "0\n"
+    _nothing_left(root, ns)

@@ -49,6 +49,26 @@ def test_partial_parser_parses_like_the_full_one() -> None:
         {k: v for k, v in full.items() if k != "handler"}
 
 
+def _helps(parser: argparse.ArgumentParser, path: str = "") -> dict[str, str]:
+    """Every (sub)parser's help text under ``parser``, by command path."""
+    out = {path: parser.format_help()}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                out.update(_helps(child, f"{path} {name}"))
+    return out
+
+
+@pytest.mark.parametrize("command", sorted(main.COMMANDS))
+def test_one_command_parser_matches_the_full_one(command: str) -> None:
+    # Only the named command's parser is built, and it is built exactly as in the full one.
+    full = {k: v for k, v in _helps(main.build_parser()).items()
+            if k == f" {command}" or k.startswith(f" {command} ")}
+    one = _helps(main.build_parser((main.COMMANDS[command],), command))
+    del one[""]  # the top level lists one command only; it is printed for no command
+    assert one == full
+
+
 def test_help_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main.main(["--help"])

@@ -85,9 +85,9 @@ def test_network_records(net_root: Path) -> None:
         store.create(NetworkCreateOptions("host"))
     with pytest.raises(InvalidArgument):
         store.create(NetworkCreateOptions("d", subnet="10.9.0.0/24", gateway="10.8.0.1"))
-    with pytest.raises(Unavailable, match="NAT"):
-        store.create(NetworkCreateOptions(
-            "e", options=(("com.docker.network.bridge.enable_ip_masquerade", "true"),)))
+    e = store.create(NetworkCreateOptions(  # outbound NAT: opt-in, see test_network_nat
+        "e", options=(("com.docker.network.bridge.enable_ip_masquerade", "true"),)))
+    assert model.nat_enabled(e) and not model.nat_enabled(a)
     c = store.create(NetworkCreateOptions("c", subnet="192.168.77.0/24", gateway="192.168.77.9",
                                           internal=True))
     assert model.gateway_of(c) == "192.168.77.9" and c["Internal"] is True
