@@ -95,6 +95,7 @@ class Sampler:
         started = time.monotonic()
         raws, system_ns, ncpu, at = self.read(targets)
         cold = [t for t in targets if not self._usable(self.prev.get(t.id), t, at)]
+        persisted: dict[str, Point] = {}
         if cold and self.cache is not None:
             persisted = _load(self.cache)
             still = []
@@ -105,10 +106,20 @@ class Sampler:
                     still.append(t)
             cold = still
         if cold:
+            wait = 0.0
             for t in cold:
-                raw = raws[t.id][0]
-                self.prev[t.id] = Point(raw.cpu_ns, system_ns, t.pid, at)
-            time.sleep(max(0.0, WINDOW - (time.monotonic() - started)))
+                p = persisted.get(t.id)
+                if p is not None and p.pid == t.pid and 0.0 <= at - p.at < MIN_AGE:
+                    # A reading just written by another front end (back-to-back
+                    # `stats --no-stream`): pair with it once it is MIN_AGE old
+                    # rather than start a new window.
+                    self.prev[t.id] = p
+                    wait = max(wait, p.at + MIN_AGE - time.time())
+                else:
+                    raw = raws[t.id][0]
+                    self.prev[t.id] = Point(raw.cpu_ns, system_ns, t.pid, at)
+                    wait = max(wait, WINDOW - (time.monotonic() - started))
+            time.sleep(max(0.0, wait))
             raws, system_ns, ncpu, at = self.read(targets)
         out = [self._compute(t, raws[t.id], system_ns, ncpu, at) for t in targets]
         self.prev = {t.id: Point(raws[t.id][0].cpu_ns, system_ns, t.pid, at) for t in targets}
