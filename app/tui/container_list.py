@@ -28,11 +28,12 @@ from widgets import ContainerTable
 from widgets.container_table import RUNNING
 
 from .container_messages import ContainersLoaded
-from .panel import PanelScreen, cli_prefix
+from .filter_panel import FilterPanelScreen
+from .panel import cli_prefix
 from .stats_hub import StatsSampled
 
 
-class ContainerListScreen(PanelScreen):
+class ContainerListScreen(FilterPanelScreen):
     """Header, filter box, the container table, (detail pane), Footer."""
 
     REFRESH_GROUP: ClassVar[str] = "containers"
@@ -215,27 +216,6 @@ class ContainerListScreen(PanelScreen):
     def action_refresh(self) -> None:
         self.refresh_now()
 
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.add_class("-active")
-        box.focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        box = self.query_one("#filter", Input)
-        if not box.value.strip():
-            box.remove_class("-active")
-        self.table.focus()
-
-    def clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.remove_class("-active")
-        self.table.set_filter("")
 
     def back_from_detail(self) -> bool:
         """Close what the detail pane has open; True if it did (ContainerDetailScreen)."""

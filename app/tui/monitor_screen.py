@@ -23,7 +23,7 @@ from engine.types import StatsSample
 from widgets import MonitorTable
 from widgets.stats_view import binary_size
 
-from .panel import PanelScreen
+from .filter_panel import FilterPanelScreen
 from .stats_hub import HostTotals, StatsSampled
 
 
@@ -44,7 +44,7 @@ def host_line(host: HostTotals | None, samples: Sequence[StatsSample]) -> str:
             f"MEM {binary_size(mem)}")
 
 
-class MonitorScreen(PanelScreen):
+class MonitorScreen(FilterPanelScreen):
     """The Monitor panel."""
 
     REFRESH_GROUP: ClassVar[str] = "monitor"
@@ -146,21 +146,6 @@ class MonitorScreen(PanelScreen):
             await jump(message.container_id, "logs")
 
     # -- filter ------------------------------------------------------------------------
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.add_class("-active")
-        box.focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        box = self.query_one("#filter", Input)
-        if not box.value.strip():
-            box.remove_class("-active")
-        self.table.focus()
 
     def action_back(self) -> None:
         box = self.query_one("#filter", Input)

@@ -26,8 +26,9 @@ from widgets.resource_table import ResourceTable
 from .actions_menu import ActionsMenu
 from .confirm_screen import ConfirmScreen
 from .create_forms import CreateForm
+from .filter_panel import FilterPanelScreen
 from .inspect_screen import InspectScreen
-from .panel import PanelScreen, cli_prefix
+from .panel import cli_prefix
 
 MENU = [("inspect", "Inspect", "i"), ("remove", "Remove…", "d"), ("create", "Create…", "c"),
         ("prune", "Prune unused…", "P")]
@@ -37,7 +38,7 @@ def plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-class ResourceScreen(PanelScreen):
+class ResourceScreen(FilterPanelScreen):
     """Subclasses set KIND/PLURAL, build the table and implement the ``*_call`` hooks."""
 
     KIND: ClassVar[str] = ""  # "volume"
@@ -326,27 +327,6 @@ class ResourceScreen(PanelScreen):
             self._only = None
 
     # -- filter and escape ---------------------------------------------------------------------
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.add_class("-active")
-        box.focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self) -> None:
-        box = self.query_one("#filter", Input)
-        if not box.value.strip():
-            box.remove_class("-active")
-        self.table.focus()
-
-    def clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.remove_class("-active")
-        self.table.set_filter("")
 
     def action_back(self) -> None:
         """``escape``: leave the filter box, then clear the filter, then the marks."""
