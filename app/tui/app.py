@@ -157,6 +157,8 @@ class PydockApp(App[None]):
             self.stats_hub.poke()  # one may have started: sample now
 
     def on_stats_sampled(self, message: StatsSampled) -> None:
+        if not self.is_running:
+            return  # a pass that lands while the app closes: its panels are being emptied
         for screen in self.panel_screens.values():
             if isinstance(screen, PanelScreen) and screen.SHOWS_STATS:
                 screen.stats_sampled(message)
