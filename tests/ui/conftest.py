@@ -43,6 +43,15 @@ def rootfs_tar() -> io.BytesIO:
 
 
 @pytest.fixture(autouse=True)
+def lasting_notifications(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Notifications expire after 5 s; on a loaded machine a test can reach its check of
+    # one later than that. Tests that need expiry pass a timeout of their own.
+    from textual.app import App
+
+    monkeypatch.setattr(App, "NOTIFICATION_TIMEOUT", 600.0)
+
+
+@pytest.fixture(autouse=True)
 def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
     # A blinking cursor makes two screenshots of the same state differ (harlequin does this too).
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)

@@ -78,7 +78,19 @@ def sleeper(engine: Engine, busybox: str, cleanup: None) -> str:
 
 
 def app_for(engine: Engine, *, show_ids: bool = True) -> PydockApp:
-    return make_app(engine, clock=lambda: FROZEN_NOW, show_ids=show_ids)
+    app = make_app(engine, clock=lambda: FROZEN_NOW, show_ids=show_ids)
+    # Every notification, kept: on a loaded machine one can expire (5 s) before the
+    # test gets to look at it.
+    seen: list[str] = []
+    notify = app.notify
+
+    def recording(message: str, *args: Any, **kwargs: Any) -> None:
+        seen.append(f"{kwargs.get('title', '')}: {message}")
+        notify(message, *args, **kwargs)
+
+    app.notify = recording  # type: ignore[method-assign]
+    app.seen_notices = seen  # type: ignore[attr-defined]
+    return app
 
 
 def panel(app: PydockApp) -> ContainersScreen:
@@ -95,7 +107,7 @@ async def until(pilot: Pilot[Any], check: Callable[[], bool], timeout: float = 2
 
 
 def notices(app: PydockApp) -> list[str]:
-    return [f"{n.title}: {n.message}" for n in app._notifications]
+    return list(app.seen_notices)  # type: ignore[attr-defined]
 
 
 def error_line(screen: Any, field: str) -> str:
