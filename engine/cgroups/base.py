@@ -8,6 +8,7 @@ standard library is used: the per-container monitor imports this module.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import signal
@@ -305,6 +306,25 @@ class CgroupDriver(ABC):
         for pid in left:
             signal_pid(pid, signal.SIGKILL)
         return left
+
+    def remove_if_empty(self, handle: CgroupHandle) -> bool:
+        """rmdir in every hierarchy at once; False (some left) when one is busy or nested.
+
+        The usual end of a container: its init has been reaped, and the kernel
+        ends a PID namespace's other tasks before its init can be, so the cgroup
+        is already empty. This saves :meth:`remove`'s kill sweeps (two reads of
+        every hierarchy's ``cgroup.procs``) and its walks.
+        """
+        for d in self._unique_dirs(handle):
+            try:
+                os.rmdir(d)
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                if err.errno in (errno.EBUSY, errno.ENOTEMPTY):
+                    return False
+                raise translate(err, f"remove cgroup {d}") from err
+        return True
 
     def remove(self, handle: CgroupHandle) -> None:
         """Kill what is left and rmdir in every hierarchy; a missing cgroup is fine."""

@@ -47,8 +47,27 @@ def get_driver(config: EngineConfig, parent: str | None = None, *,
     """
     root = config.cgroup_root
     parent = parent or config.cgroup_parent
-    mode = detect(root)
+    mode, mounts = _layout(Path(root))
     if mode == "v2":
         return V2Driver(root, parent, timeout=timeout)
     unified = root / "unified" if mode == "hybrid" else None
-    return V1Driver(root, parent, unified=unified, timeout=timeout)
+    return V1Driver(root, parent, unified=unified, timeout=timeout, mounts=mounts)
+
+
+_HOST_ROOT = Path("/sys/fs/cgroup")
+_host_layout: tuple[Mode, dict[str, Path]] | None = None
+
+
+def _layout(root: Path) -> tuple[Mode, dict[str, Path]]:
+    # The host's layout is read once per process: it cannot change under a
+    # running container (a cgroupfs is only remounted with its cgroups empty),
+    # and a start and its exit each asked up to three times (~0.3 ms a time).
+    # Fixture trees are read every time: tests reshape them.
+    global _host_layout
+    if root == _HOST_ROOT and _host_layout is not None:
+        return _host_layout
+    mode = detect(root)
+    layout = (mode, {} if mode == "v2" else mounted_controllers(root))
+    if root == _HOST_ROOT:
+        _host_layout = layout
+    return layout

@@ -76,11 +76,13 @@ class V1Driver(CgroupDriver):
     version = "v1"
 
     def __init__(self, cgroup_root: Path, parent: str = "pydock", *,
-                 unified: Path | None = None, timeout: float = 5.0) -> None:
+                 unified: Path | None = None, timeout: float = 5.0,
+                 mounts: dict[str, Path] | None = None) -> None:
         self.cgroup_root = Path(cgroup_root)
         self.parent = check_parent(parent)
         self.timeout = timeout
-        self.mounts = mounted_controllers(self.cgroup_root)
+        # ``mounts``: what get_driver already read (a copy: "unified" is added below).
+        self.mounts = dict(mounts) if mounts is not None else mounted_controllers(self.cgroup_root)
         if unified is not None:
             self.mounts["unified"] = Path(unified)
 

@@ -330,6 +330,9 @@ def cleanup_cgroup(driver: Any, cg: Any) -> None:
     # Best effort: a cgroup that cannot be emptied now is removed by the next
     # front end's reconciliation; the exit must still be recorded.
     with contextlib.suppress(EngineError):
+        if driver.remove_if_empty(cg):
+            return
+    with contextlib.suppress(EngineError):
         driver.kill_all(cg)
     with contextlib.suppress(EngineError):
         driver.remove(cg)

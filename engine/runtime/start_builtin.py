@@ -1,8 +1,10 @@
 """Forking the built-in runtime's init, in the starter (:mod:`.starter`).
 
-Two forks: the first child unshares the PID namespace (which applies to its
-children) and forks the init, then exits, so the init is reparented to the
-monitor, the nearest child subreaper. The init waits on a pipe until its
+The starter unshares the PID namespace (which applies to its children, so
+its next fork is the namespace's PID 1) and forks the init. The starter exits
+soon after, and the init is reparented to the monitor, the nearest child
+subreaper; the monitor itself never unshares, so it can start the next run
+with a fresh starter. The init waits on a pipe until its
 cgroup is joined, reports a failure before ``execve`` as JSON on a CLOEXEC
 pipe, and hands a pty master over a socket when it has a terminal.
 """
@@ -29,32 +31,22 @@ def start_builtin(sess: Session, spec: dict[str, Any], driver: Any, cg: Any
     tty = bool(spec["process"].get("terminal"))
     sync_r, sync_w = os.pipe()
     err_r, err_w = os.pipe()
-    pid_r, pid_w = os.pipe()
     console_parent, console_child = socket.socketpair() if tty else (None, None)
-    child_ends: list[int] = [sync_r, err_w, pid_w]
+    child_ends: list[int] = [sync_r, err_w]
     stdio = sess.stdio(tty, child_ends)
     join_fds = _open_joins(driver.self_join_files(cg))  # v1: the init joins itself
     child_ends += join_fds
-    a = os.fork()
-    if a == 0:
-        # Intermediate: a PID namespace applies to the children of whoever
-        # unshares it, and the monitor must stay able to start the next run.
-        os.unshare(os.CLONE_NEWPID)
-        b = os.fork()
-        if b == 0:
-            child.run(spec, sync_r=sync_r, err_w=err_w, console=console_child,
-                      stdio=stdio, cgroup2=driver.version == "v2", cgroup_fds=join_fds)
-        os.write(pid_w, str(b).encode())
-        os._exit(0)
+    # No fork happens in this process after this one: once PID 1 of a
+    # namespace exits, the kernel refuses new processes in it.
+    os.unshare(os.CLONE_NEWPID)
+    pid = os.fork()
+    if pid == 0:
+        child.run(spec, sync_r=sync_r, err_w=err_w, console=console_child,
+                  stdio=stdio, cgroup2=driver.version == "v2", cgroup_fds=join_fds)
     for fd in child_ends:
         os.close(fd)
     if console_child is not None:
         console_child.close()
-    os.waitpid(a, 0)
-    pid = int(os.read(pid_r, 32) or b"0")
-    os.close(pid_r)
-    if pid <= 0:
-        raise StartError(125, "could not start the init")
     if join_fds:
         sess.late_join = True
     else:
@@ -66,7 +58,8 @@ def start_builtin(sess: Session, spec: dict[str, Any], driver: Any, cg: Any
         sess.take_console(console_parent)
     failure = _read_all(err_r)
     if failure:
-        # Not our child (the monitor reaps it): wait for its end through the pidfd.
+        # Ours to wait for, the monitor's to reap (a zombie is reparented to the
+        # subreaper when this starter exits).
         select.select([pidfd], [], [])
         os.close(pidfd)
         err = json.loads(failure)

@@ -6,10 +6,10 @@ parsing the OCI spec and forking the init touch a few MB of the interpreter's
 pages, so that work runs in this child (the *starter*), which exits once the
 container runs. The monitor keeps only its pump loop's pages.
 
-The init still ends up as the monitor's child: its parent (the intermediate that
-unshares the PID namespace) exits at once, and the monitor, a child subreaper,
-is its nearest ancestor that reaps (the starter is not one: the attribute is not
-inherited across fork).
+The init still ends up as the monitor's child: its parent, this starter (which
+unshares the PID namespace, so the monitor can start the next run), exits once
+the container runs, and the monitor, a child subreaper, is its nearest ancestor
+that reaps (the starter is not one: the attribute is not inherited across fork).
 
     monitor ─ fork ─► starter: cgroup, overlay, volumes, init, record "running",
                                tell the front end
@@ -99,10 +99,13 @@ def _start(sess: Session, sock: socket.socket) -> None:
 
     mon, cdir = sess.mon, sess.mon.cdir
     monitor = os.getppid()
+    # Recorded here with "running" rather than by the monitor, which would pay for
+    # the JSON round trip in private pages for as long as the container runs.
+    # Until then the record says "created" (or "restarting"): no reader looks for
+    # a monitor before "running".
+    ours: dict[str, Any] = {}
     if sess.rec["state"].get("monitor_pid") != monitor:
-        # Written here rather than by the monitor, which would pay for the JSON
-        # round trip in private pages for as long as the container runs.
-        mon.update(monitor_pid=monitor, monitor_start=proc_start_time(monitor))
+        ours = {"monitor_pid": monitor, "monitor_start": proc_start_time(monitor)}
     spec = json.loads((cdir / "config.json").read_text())
     driver = get_driver(mon.cfg)
     try:  # the record's HostConfig is the truth: `update` may have changed it
@@ -141,7 +144,7 @@ def _start(sess: Session, sock: socket.socket) -> None:
         return
     rec = mon.update(status="running", pid=pid, pid_start=proc_start_time(pid),
                      started_at=time.time(), exit_code=0, error="", oom_killed=False,
-                     paused=False)
+                     paused=False, **ours)
     mon.emit("start", rec)
     mon.tell({"state": "running", "pid": pid})
     streams, fds = sess.handover()

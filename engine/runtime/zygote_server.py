@@ -26,6 +26,7 @@ zygote itself go to ``<root>/zygote.log``.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import gc
 import json
@@ -41,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import types_events as _types_events  # noqa: F401 - preloaded: every event uses it
+from ..config import EngineConfig
+from ..errors import EngineError
 from ..sys import libc
 from . import attach, monitor, seccomp_cache
 from . import removal as _removal  # noqa: F401 - preloaded: every --rm monitor uses it
@@ -215,9 +218,19 @@ def _reply(conn: socket.socket, obj: dict[str, Any]) -> bool:
 
 def _warm() -> None:
     # Work every start would repeat: the seccomp key's host part (reads the
-    # planning code, dlopens libseccomp for its version).
+    # planning code, dlopens libseccomp for its version), the host's cgroup
+    # layout, and what the first use of an import or a codec costs each
+    # starter and each monitor's exit (cgroup files are read as ASCII; the
+    # record's limits; events).
+    from .. import types  # noqa: F401
+    from ..cgroups import get_driver
+    from . import resources  # noqa: F401
+
     with contextlib.suppress(OSError):
         seccomp_cache.static_key()
+    with contextlib.suppress(EngineError, OSError):
+        get_driver(EngineConfig(root=Path("/")))
+    codecs.lookup("ascii")
 
 
 def main(argv: list[str]) -> int:
