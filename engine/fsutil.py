@@ -11,7 +11,6 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -31,7 +30,7 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *,
     process is gone after a reboot anyway). ``"none"`` may leave an empty or torn
     file after an OS crash: only for files whose readers treat that as absent.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _temp_file(path.parent, f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
@@ -46,6 +45,21 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644, *,
         raise
     if sync == "all":
         _fsync_dir(path.parent)
+
+
+def _temp_file(directory: Path, prefix: str) -> tuple[int, str]:
+    """mkstemp's contract (a new file, O_EXCL, mode 0600) without importing tempfile.
+
+    tempfile brings random and shutil (and shutil bz2 and lzma): ~3 ms on every
+    command that writes a record.
+    """
+    for _ in range(100):
+        name = f"{directory}/{prefix}{os.urandom(6).hex()}.tmp"
+        try:
+            return os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {directory}")
 
 
 def atomic_write_json(path: Path, obj: Any, mode: int = 0o644, *, sync: Sync = "all") -> None:

@@ -8,6 +8,7 @@ line on stderr and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import import_module
@@ -36,7 +37,35 @@ COMMANDS = {
 }
 
 
+def _columns() -> int:
+    """shutil.get_terminal_size's width, read once, without importing shutil.
+
+    argparse makes a help formatter for every argument it adds (to check its
+    metavar) and, without a width, each one imports shutil and asks the terminal.
+    """
+    global _COLUMNS
+    if _COLUMNS is None:
+        try:
+            _COLUMNS = int(os.environ.get("COLUMNS", "0"))
+        except ValueError:
+            _COLUMNS = 0
+        if _COLUMNS <= 0:
+            try:
+                _COLUMNS = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+            except (AttributeError, ValueError, OSError):
+                _COLUMNS = 0
+        _COLUMNS = _COLUMNS or 80
+    return _COLUMNS
+
+
+_COLUMNS: int | None = None
+
+
 class _Parser(argparse.ArgumentParser):
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        cls: Any = self.formatter_class  # every HelpFormatter takes a width
+        return cls(prog=self.prog, width=_columns() - 2)  # argparse's own margin
+
     def error(self, message: str) -> None:  # type: ignore[override]
         # docker: "pydock: 'x' is not a pydock command." style, exit 125 for bad usage
         self.print_usage(sys.stderr)

@@ -13,7 +13,6 @@ import io
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -126,6 +125,7 @@ class ContentStore:
 
     @contextlib.contextmanager
     def _ingest_file(self) -> Iterator[tuple[BinaryIO, str]]:
+        import tempfile  # here: run and ps never need it (it brings shutil)
         fd, tmp = tempfile.mkstemp(dir=self.ingest, prefix="blob-")
         try:
             with os.fdopen(fd, "wb") as f:

@@ -7,7 +7,6 @@ removes the half-made directory, so bad input leaves nothing behind.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -49,7 +48,7 @@ def _checked(opts: CreateOptions, image: ImageRecord) -> dict[str, Any]:
     img_cfg = image.config.get("config") or {}
     if opts.runtime not in ("pydock", "runc", "crun"):
         raise InvalidArgument(f"unknown or invalid runtime name: {opts.runtime}")
-    if opts.runtime != "pydock" and not shutil.which(opts.runtime):
+    if opts.runtime != "pydock" and not _which(opts.runtime):
         raise InvalidArgument(f"runtime {opts.runtime} is not installed")
     restart = parse_restart(opts.restart)
     if opts.auto_remove and restart.name != "no":
@@ -127,6 +126,8 @@ def create(cfg: EngineConfig, store: ContainerStore, opts: CreateOptions, image:
     try:
         _write_bundle(cfg, store, rec, opts, c)
     except BaseException:
+        import shutil  # only on failure
+
         shutil.rmtree(store.dir(rec["id"]), ignore_errors=True)
         attachments.undo(cfg, rec)
         raise
@@ -211,3 +212,9 @@ def load_spec(cdir: Path) -> dict[str, Any]:
         return dict(json.loads((cdir / "config.json").read_text()))
     except (OSError, ValueError) as err:
         raise EngineError(f"container bundle is damaged: {err}") from err
+
+
+def _which(program: str) -> str | None:
+    import shutil  # here: only --runtime runc/crun asks (shutil costs ~2 ms to import)
+
+    return shutil.which(program)

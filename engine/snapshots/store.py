@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -102,6 +100,7 @@ class SnapshotStore:
     @contextlib.contextmanager
     def _staging(self) -> Iterator[Path]:
         self.root.mkdir(parents=True, exist_ok=True)
+        import tempfile  # here: run and ps never need it (it brings shutil)
         stage = Path(tempfile.mkdtemp(dir=self.root, prefix=f".unpack-{os.getpid()}-"))
         try:
             yield stage
@@ -116,6 +115,7 @@ class SnapshotStore:
         if not d.exists():
             return 0
         # Rename first: a half-deleted snapshot must never look complete.
+        import tempfile  # here: run and ps never need it (it brings shutil)
         trash = Path(tempfile.mkdtemp(dir=self.root, prefix=".trash-"))
         os.rename(d, trash / "s")
         remove_tree(trash)
@@ -157,6 +157,8 @@ def chain_id_of(parent: str | None, diff_id: str) -> str:
 
 def remove_tree(path: Path) -> None:
     """rmtree that copes with the read-only dirs and odd modes images contain."""
+    import shutil  # here: a front end that only reads the store skips its ~2 ms
+
 
     def onexc(func: object, p: str, exc: BaseException) -> None:
         if isinstance(exc, FileNotFoundError):
