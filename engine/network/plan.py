@@ -10,11 +10,11 @@ plus ``networks`` (docker's EndpointsConfig). Addresses are handed out at start.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgument
+from ..record import dataclass, field
 from ..types import CreateOptions
 from . import model, ports
 

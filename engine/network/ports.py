@@ -9,10 +9,10 @@ firewalls (ufw/firewalld), which has exposed many databases by accident.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidArgument
+from ..record import dataclass
 
 DEFAULT_HOST_IP = "127.0.0.1"
 PROTOS = ("tcp", "udp")

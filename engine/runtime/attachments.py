@@ -7,12 +7,12 @@ volume store lock together with the volumes it references, so a concurrent
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..config import EngineConfig
 from ..network import model as netmodel
 from ..network import plan as netplan
+from ..record import dataclass
 from ..types import CreateOptions
 from ..volumes import plan as volplan
 from ..volumes.mounts import MountRequest
