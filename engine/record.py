@@ -3,11 +3,11 @@
 ``import dataclasses`` pulls inspect, ast, dis and tokenize (~9 ms), and each
 ``@dataclass`` compiles five or more generated methods and computes an
 ``inspect.signature`` for the docstring (~0.4 ms): 15-30 ms of a CLI command that
-defines 20-40 of them. Here one small ``exec`` per class builds ``__init__`` (a real
-signature keeps argument checking in C and the error messages of the stdlib);
-``__eq__``, ``__hash__``, ``__repr__`` and the frozen guards are shared functions that
-read per-class tuples of field names. Semantics follow the stdlib of Python 3.13 for
-what pydock uses; the differences are listed in ``tests/unit/test_record.py``.
+defines 20-40 of them. Here one small ``exec`` builds ``__init__``, at the class's
+first instantiation; ``__eq__``, ``__hash__``, ``__repr__`` and the frozen guards are
+shared functions that read per-class tuples of field names. Semantics follow the
+stdlib of Python 3.13 for what pydock uses; ``tests/unit/test_record.py`` lists the
+differences.
 """
 
 from __future__ import annotations
@@ -132,13 +132,34 @@ def _setstate(self: Any, state: list[Any]) -> None:
         object.__setattr__(self, f.name, value)
 
 
+def _lazy_init(cls: type, flds: list[Field], frozen: bool, slots: bool, post_init: bool) -> Any:
+    # A command defines many records it never builds (27 Dockerfile instructions, a
+    # Dockerfile uses a few): __init__ is compiled at the first call, then replaces this.
+    seen_default = ""
+    for f in flds:  # the stdlib refuses this when the class is defined
+        if not f.init or f.kw_only:
+            continue
+        if f.default is not MISSING or f.default_factory is not MISSING:
+            seen_default = seen_default or f.name
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument "
+                            f"{seen_default!r}")
+
+    def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:
+        real = _init_fn(cls, flds, frozen, slots, post_init)
+        setattr(cls, "__init__", real)  # noqa: B010 - mypy refuses assigning to a method
+        real(self, *args, **kwargs)
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
+
+
 def _init_fn(cls: type, flds: list[Field], frozen: bool, slots: bool, post_init: bool) -> Any:
+    # One small exec: a real signature keeps argument checks in C, with the stdlib's words.
     self = "__record_self__" if any(f.name == "self" for f in flds) else "self"
     ns: dict[str, Any] = {"_rec_FACTORY": _FACTORY, "_rec_set": object.__setattr__}
     pos: list[str] = []
     kw: list[str] = []
     body: list[str] = []
-    seen_default = ""
     for f in flds:
         name, value = f.name, f.name
         if f.default_factory is not MISSING:
@@ -156,10 +177,6 @@ def _init_fn(cls: type, flds: list[Field], frozen: bool, slots: bool, post_init:
             if f.default is not MISSING or f.default_factory is not MISSING:
                 ns[f"_rec_d_{name}"] = f.default if f.default is not MISSING else _FACTORY
                 param += f"=_rec_d_{name}"
-                seen_default = seen_default or ("" if f.kw_only else name)
-            elif seen_default and not f.kw_only:
-                raise TypeError(f"non-default argument {name!r} follows default argument "
-                                f"{seen_default!r}")
             (kw if f.kw_only else pos).append(param)
         body.append(f"_rec_set({self}, {name!r}, {value})" if frozen
                     else f"{self}.{name} = {value}")
@@ -227,9 +244,7 @@ def _process(cls: type, init: bool, with_repr: bool, eq: bool, frozen: bool, kw_
     explicit_hash = not (own is MISSING or (own is None and "__eq__" in cls.__dict__))
     attrs: dict[str, Any] = {"__record_fields__": tuple(flds), "__record_frozen__": frozen,
                              "__record_names__": frozenset(names)}
-    if init:
-        _set_new(cls, "__init__",
-                 _init_fn(cls, flds, frozen, slots, hasattr(cls, "__post_init__")))
+    own_init = not init or "__init__" in cls.__dict__
     _set_new(cls, "__replace__", replace)
     if with_repr:
         attrs["__record_repr__"] = tuple(f.name for f in flds if f.repr)
@@ -250,7 +265,12 @@ def _process(cls: type, init: bool, with_repr: bool, eq: bool, frozen: bool, kw_
         _set_new(cls, "__match_args__", tuple(f.name for f in flds if f.init and not f.kw_only))
     for name, value in attrs.items():
         setattr(cls, name, value)
-    return _with_slots(cls, names, frozen) if slots else cls
+    if slots:
+        cls = _with_slots(cls, names, frozen)
+    if not own_init:  # after _with_slots: the stub installs the real __init__ on this class
+        cls.__init__ = _lazy_init(cls, flds, frozen, slots,  # type: ignore[misc]
+                                  hasattr(cls, "__post_init__"))
+    return cls
 
 
 def _with_slots(cls: type, names: tuple[str, ...], frozen: bool) -> type:

@@ -408,6 +408,21 @@ def test_class_body_methods_win_and_doc_is_left_alone() -> None:
     assert Own.__init__.__qualname__.endswith("Own.__init__")
 
 
+def test_init_is_built_at_the_first_call_even_a_failing_one() -> None:
+    for bad in ((), (1, 2, 3)):
+        fresh = [shapes(m).Base for m in (dataclasses, record)]
+        got = [error(lambda c=c, a=bad: c(*a)) for c in fresh]
+        assert got[0] == got[1]
+        assert fresh[1](1) == fresh[1](a=1, b="b")
+    via_subclass = shapes(record)
+
+    class Plain(via_subclass.Checked):
+        pass
+
+    assert Plain("/x/").path == "/x" and via_subclass.Checked("/y/").path == "/y"
+    assert "__init__" not in Plain.__dict__
+
+
 def test_self_as_field_name() -> None:
     @record.dataclass
     class Odd:
