@@ -18,15 +18,16 @@ from typing import Any, Callable, ClassVar, TypeVar, dataclass_transform, overlo
 _T = TypeVar("_T")
 
 
-class _Missing:
-    __slots__ = ()
+class _Sentinel:
+    def __init__(self, text: str) -> None:
+        self.text = text
 
     def __repr__(self) -> str:
-        return "MISSING"
+        return self.text
 
 
-MISSING: Any = _Missing()
-_FACTORY = _Missing()  # the __init__ default of a default_factory field: "not passed"
+MISSING: Any = _Sentinel("MISSING")
+_FACTORY = _Sentinel("<factory>")  # a default_factory field's __init__ default: "not passed"
 
 
 class FrozenInstanceError(AttributeError):
@@ -105,20 +106,24 @@ def _hash(self: Any) -> int:
 
 def _repr(self: Any) -> str:
     cls = self.__class__
-    inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in cls.__record_repr__)
+    inner = ", ".join([f"{n}={getattr(self, n)!r}" for n in cls.__record_repr__])
     return f"{cls.__qualname__}({inner})"
 
 
-def _frozen_setattr(self: Any, name: str, value: Any) -> None:
+def _frozen(self: Any, name: str) -> bool:
+    # As the stdlib: every name on the record itself, its fields on a plain subclass.
     cls = self.__class__
-    if "__record_fields__" in cls.__dict__ or name in cls.__record_names__:
+    return "__record_fields__" in cls.__dict__ or name in cls.__record_names__
+
+
+def _frozen_setattr(self: Any, name: str, value: Any) -> None:
+    if _frozen(self, name):
         raise FrozenInstanceError(f"cannot assign to field {name!r}")
     object.__setattr__(self, name, value)
 
 
 def _frozen_delattr(self: Any, name: str) -> None:
-    cls = self.__class__
-    if "__record_fields__" in cls.__dict__ or name in cls.__record_names__:
+    if _frozen(self, name):
         raise FrozenInstanceError(f"cannot delete field {name!r}")
     object.__delattr__(self, name)
 
@@ -132,18 +137,10 @@ def _setstate(self: Any, state: list[Any]) -> None:
         object.__setattr__(self, f.name, value)
 
 
-def _lazy_init(cls: type, flds: list[Field], frozen: bool, slots: bool, post_init: bool) -> Any:
+def _lazy_init(cls: type, flds: list[Field], frozen: bool, slots: bool) -> Any:
     # A command defines many records it never builds (27 Dockerfile instructions, a
     # Dockerfile uses a few): __init__ is compiled at the first call, then replaces this.
-    seen_default = ""
-    for f in flds:  # the stdlib refuses this when the class is defined
-        if not f.init or f.kw_only:
-            continue
-        if f.default is not MISSING or f.default_factory is not MISSING:
-            seen_default = seen_default or f.name
-        elif seen_default:
-            raise TypeError(f"non-default argument {f.name!r} follows default argument "
-                            f"{seen_default!r}")
+    post_init = hasattr(cls, "__post_init__")
 
     def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:
         real = _init_fn(cls, flds, frozen, slots, post_init)
@@ -228,6 +225,14 @@ def _collect(cls: type, kw_only: bool, frozen: bool) -> list[Field]:
     for name, value in cls.__dict__.items():
         if isinstance(value, Field) and name not in annotations:
             raise TypeError(f"{name!r} is a field but has no type annotation")
+    seen_default = ""
+    for f in found.values():  # checked here, as the stdlib, not at the first __init__
+        if f.init and not f.kw_only:
+            if f.default is not MISSING or f.default_factory is not MISSING:
+                seen_default = seen_default or f.name
+            elif seen_default:
+                raise TypeError(f"non-default argument {f.name!r} follows default argument "
+                                f"{seen_default!r}")
     return list(found.values())
 
 
@@ -236,19 +241,17 @@ def _set_new(cls: type, name: str, value: Any) -> None:
         setattr(cls, name, value)
 
 
-def _process(cls: type, init: bool, with_repr: bool, eq: bool, frozen: bool, kw_only: bool,
-             slots: bool, match_args: bool) -> type:
+def _process(cls: type, eq: bool, frozen: bool, kw_only: bool, slots: bool) -> type:
     flds = _collect(cls, kw_only, frozen)
     names = tuple(f.name for f in flds)
     own = cls.__dict__.get("__hash__", MISSING)
     explicit_hash = not (own is MISSING or (own is None and "__eq__" in cls.__dict__))
     attrs: dict[str, Any] = {"__record_fields__": tuple(flds), "__record_frozen__": frozen,
-                             "__record_names__": frozenset(names)}
-    own_init = not init or "__init__" in cls.__dict__
+                             "__record_names__": frozenset(names),
+                             "__record_repr__": tuple(f.name for f in flds if f.repr)}
+    own_init = "__init__" in cls.__dict__
     _set_new(cls, "__replace__", replace)
-    if with_repr:
-        attrs["__record_repr__"] = tuple(f.name for f in flds if f.repr)
-        _set_new(cls, "__repr__", _repr)
+    _set_new(cls, "__repr__", _repr)
     if eq:
         attrs["__record_cmp__"] = _getter(tuple(f.name for f in flds if f.compare))
         _set_new(cls, "__eq__", _eq)
@@ -261,15 +264,13 @@ def _process(cls: type, init: bool, with_repr: bool, eq: bool, frozen: bool, kw_
         hashed = tuple(f.name for f in flds if (f.compare if f.hash is None else f.hash))
         attrs["__record_hkey__"] = _getter(hashed)
         cls.__hash__ = _hash if frozen else None  # type: ignore[assignment]
-    if match_args:
-        _set_new(cls, "__match_args__", tuple(f.name for f in flds if f.init and not f.kw_only))
+    _set_new(cls, "__match_args__", tuple(f.name for f in flds if f.init and not f.kw_only))
     for name, value in attrs.items():
         setattr(cls, name, value)
     if slots:
         cls = _with_slots(cls, names, frozen)
     if not own_init:  # after _with_slots: the stub installs the real __init__ on this class
-        cls.__init__ = _lazy_init(cls, flds, frozen, slots,  # type: ignore[misc]
-                                  hasattr(cls, "__post_init__"))
+        cls.__init__ = _lazy_init(cls, flds, frozen, slots)  # type: ignore[misc]
     return cls
 
 
@@ -294,16 +295,13 @@ def _with_slots(cls: type, names: tuple[str, ...], frozen: bool) -> type:
 @overload
 def dataclass(cls: type[_T], /) -> type[_T]: ...
 @overload
-def dataclass(*, init: bool = ..., repr: bool = ..., eq: bool = ..., frozen: bool = ...,
-              kw_only: bool = ..., slots: bool = ..., match_args: bool = ...,
-              ) -> Callable[[type[_T]], type[_T]]: ...
+def dataclass(*, eq: bool = ..., frozen: bool = ..., kw_only: bool = ...,
+              slots: bool = ...) -> Callable[[type[_T]], type[_T]]: ...
 @dataclass_transform(field_specifiers=(field, Field))
-def dataclass(cls: Any = None, /, *, init: bool = True, repr: bool = True,  # noqa: A002
-              eq: bool = True,
-              frozen: bool = False, kw_only: bool = False, slots: bool = False,
-              match_args: bool = True) -> Any:
+def dataclass(cls: Any = None, /, *, eq: bool = True, frozen: bool = False,
+              kw_only: bool = False, slots: bool = False) -> Any:
     def wrap(c: type) -> type:
-        return _process(c, init, repr, eq, frozen, kw_only, slots, match_args)
+        return _process(c, eq, frozen, kw_only, slots)
     return wrap if cls is None else wrap(cls)
 
 
