@@ -7,7 +7,6 @@ removes the half-made directory, so bad input leaves nothing behind.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -49,8 +48,11 @@ def _checked(opts: CreateOptions, image: ImageRecord) -> dict[str, Any]:
     img_cfg = image.config.get("config") or {}
     if opts.runtime not in ("pydock", "runc", "crun"):
         raise InvalidArgument(f"unknown or invalid runtime name: {opts.runtime}")
-    if opts.runtime != "pydock" and not shutil.which(opts.runtime):
-        raise InvalidArgument(f"runtime {opts.runtime} is not installed")
+    if opts.runtime != "pydock":
+        import shutil  # here: it pulls bz2 and lzma (~2 ms) into every run otherwise
+
+        if not shutil.which(opts.runtime):
+            raise InvalidArgument(f"runtime {opts.runtime} is not installed")
     restart = parse_restart(opts.restart)
     if opts.auto_remove and restart.name != "no":
         raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
@@ -127,6 +129,8 @@ def create(cfg: EngineConfig, store: ContainerStore, opts: CreateOptions, image:
     try:
         _write_bundle(cfg, store, rec, opts, c)
     except BaseException:
+        import shutil
+
         shutil.rmtree(store.dir(rec["id"]), ignore_errors=True)
         attachments.undo(cfg, rec)
         raise

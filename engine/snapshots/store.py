@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -101,6 +99,8 @@ class SnapshotStore:
 
     @contextlib.contextmanager
     def _staging(self) -> Iterator[Path]:
+        import tempfile  # here: it pulls shutil, bz2 and lzma; run and ps never unpack
+
         self.root.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(dir=self.root, prefix=f".unpack-{os.getpid()}-"))
         try:
@@ -115,6 +115,8 @@ class SnapshotStore:
         size = self.size(chain_id)
         if not d.exists():
             return 0
+        import tempfile
+
         # Rename first: a half-deleted snapshot must never look complete.
         trash = Path(tempfile.mkdtemp(dir=self.root, prefix=".trash-"))
         os.rename(d, trash / "s")
@@ -157,6 +159,7 @@ def chain_id_of(parent: str | None, diff_id: str) -> str:
 
 def remove_tree(path: Path) -> None:
     """rmtree that copes with the read-only dirs and odd modes images contain."""
+    import shutil  # here: it pulls bz2 and lzma (~2 ms), which run and ps never need
 
     def onexc(func: object, p: str, exc: BaseException) -> None:
         if isinstance(exc, FileNotFoundError):
