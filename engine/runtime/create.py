@@ -49,7 +49,7 @@ def _checked(opts: CreateOptions, image: ImageRecord) -> dict[str, Any]:
     if opts.runtime not in ("pydock", "runc", "crun"):
         raise InvalidArgument(f"unknown or invalid runtime name: {opts.runtime}")
     if opts.runtime != "pydock":
-        import shutil  # here: it pulls bz2 and lzma (~2 ms) into every run otherwise
+        import shutil  # here, not at the top: it pulls bz2 and lzma (~2 ms) into every run
 
         if not shutil.which(opts.runtime):
             raise InvalidArgument(f"runtime {opts.runtime} is not installed")

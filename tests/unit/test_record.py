@@ -1,10 +1,13 @@
 """engine.record against the stdlib: the same class bodies under both decorators.
 
 Deliberate differences from :mod:`dataclasses` (Python 3.13), none used by pydock:
-``__doc__`` is left alone (no signature text); ``__eq__`` compares field tuples (the
-3.12 way: a field holding the same NaN object compares equal); ClassVar is recognised
-only spelled ``ClassVar``/``typing.ClassVar``; no InitVar, KW_ONLY, order, unsafe_hash,
-weakref_slot, metadata, recursive-repr guard or abstract-method update; ``asdict``
+``__doc__`` is left alone (no signature text); until a class is first instantiated its
+``__init__`` is a ``(*args, **kwargs)`` stub (signature and errors are the stdlib's
+from the first call on); ``__eq__`` compares field tuples (the 3.12 way: a field
+holding the same NaN object compares equal); ClassVar is recognised only spelled
+``ClassVar``/``typing.ClassVar``; the decorator takes eq, frozen, kw_only and slots
+only (no init, repr, order, unsafe_hash, match_args, weakref_slot), and there is no
+InitVar, KW_ONLY, metadata, recursive-repr guard or abstract-method update; ``asdict``
 takes no dict_factory; records are not :func:`dataclasses.is_dataclass`, and mypy does
 not check ``replace()``'s keywords.
 """
