@@ -7,8 +7,9 @@ temporary root; nothing else in ``engine/`` hard-codes ``/proc`` or ``/sys``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from engine.record import dataclass, field
 
 DEFAULT_ROOT = Path("/var/lib/pydock")
 ROOT_ENV = "PYDOCK_ROOT"

@@ -10,9 +10,9 @@ a first component is a registry when it contains ``.`` or ``:`` or is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from .errors import InvalidReference
+from .record import dataclass
 
 DEFAULT_REGISTRY = "docker.io"
 DEFAULT_TAG = "latest"

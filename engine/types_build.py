@@ -6,8 +6,9 @@ the events without importing the builder itself.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from engine.record import dataclass
 
 BuildEventKind = Literal["step", "cached", "output", "done", "error", "warning", "image"]
 

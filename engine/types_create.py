@@ -5,7 +5,7 @@ Leaf module: imports nothing from the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from engine.record import dataclass
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,9 @@ Leaf module: imports nothing from the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from engine.record import dataclass, field
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ numbers can be compared with it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from engine.record import dataclass, replace
 
 ADDED = "added"
 MODIFIED = "modified"

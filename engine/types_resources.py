@@ -6,7 +6,7 @@ Leaf module: imports nothing from the engine.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from engine.record import dataclass, field
 
 
 @dataclass(frozen=True)

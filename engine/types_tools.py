@@ -6,7 +6,7 @@ Kept apart from :mod:`engine.types` so the runtime modules that need them
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from engine.record import dataclass
 
 # docker's ContainerChange kinds (API ``Kind``: 0 modified, 1 added, 2 deleted)
 CHANGE_KINDS = {"C": 0, "A": 1, "D": 2}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any, ClassVar
 
 import humanize
@@ -21,6 +20,7 @@ from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from engine import Engine, EngineError
+from engine.record import replace
 from engine.types import PruneReport, RemoveReport, VolumeCreateOptions, VolumeSummary
 from widgets import VolumeTable
 

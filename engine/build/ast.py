@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import ClassVar
 
+from ..record import dataclass, field
 from .heredoc import parse_marker
 
 #: ``--link`` → True, ``--from=x`` → "x", repeatable ``--mount`` → ("a", "b").

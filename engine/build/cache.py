@@ -22,11 +22,11 @@ import re
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ..fsutil import file_lock, read_json
+from ..record import asdict, dataclass, fields
 
 VERSION = 1
 MAX_ENTRIES = 10_000
@@ -106,8 +106,8 @@ class BuildCache:
         if not isinstance(entry, dict):
             return None
         try:
-            return CacheResult(**{k: entry[k] for k in CacheResult.__dataclass_fields__
-                                  if k in entry})
+            return CacheResult(**{f.name: entry[f.name] for f in fields(CacheResult)
+                                  if f.name in entry})
         except (KeyError, TypeError):
             return None
 

@@ -21,11 +21,11 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import InvalidArgument
+from ..record import dataclass, field
 from .dockerignore import DockerIgnore, _translate, go_clean
 
 if TYPE_CHECKING:

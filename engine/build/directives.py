@@ -17,8 +17,8 @@ it is recorded and reported as a warning, never fetched.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from ..record import dataclass, field
 from .ast import Directives, ParseWarning
 
 # Go's `^#\s*([a-zA-Z][a-zA-Z0-9]*)\s*=\s*(.+?)\s*$`; RE2's \s is ASCII only.

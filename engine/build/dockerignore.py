@@ -17,11 +17,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 from ..errors import InvalidArgument
+from ..record import dataclass
 
 _ESCAPED = frozenset(".+()|{}$")  # regex specials that mean nothing to filepath.Match
 

@@ -22,12 +22,11 @@ up, which is what a step's cache key must include.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DockerfileError
+from ..record import dataclass, replace
 from . import ast
 from .shellwords import ShellWordError, WordLexer
 
@@ -70,7 +69,7 @@ def expand_instruction(instr: ast.Instruction, env: Mapping[str, str], *,
         changes = _changes(instr, word, lambda t: lexer.process_words(t, env, used), body)
     except ShellWordError as err:
         raise DockerfileError(filename, instr.line, instr.original, str(err)) from None
-    return Expanded(dataclasses.replace(instr, **changes), frozenset(used))
+    return Expanded(replace(instr, **changes), frozenset(used))
 
 
 def _changes(instr: ast.Instruction, word: Any, words: Any, body: Any) -> dict[str, Any]:
@@ -113,7 +112,7 @@ def _transfer_changes(instr: ast.Copy | ast.Add, word: Any, body: Any) -> dict[s
     # of unquoted-delimiter heredocs are expanded with quotes kept and the
     # backslash as escape, as BuildKit does (moby/buildkit#2442).
     sources = tuple(s if s in inline else word(s) for s in instr.sources)
-    heredocs = tuple(dataclasses.replace(h, content=body(h.content))
+    heredocs = tuple(replace(h, content=body(h.content))
                      if h.name in names and h.expand else h for h in instr.heredocs)
     return {"flags": flags, "sources": sources, "dest": word(instr.dest),
             "heredocs": heredocs}

@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DigestMismatch, EngineError, InvalidArgument
+from ..record import dataclass
 
 _CHUNK = 1 << 20
 

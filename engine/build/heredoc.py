@@ -11,8 +11,8 @@ the terminator line.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from ..record import dataclass
 from .shellwords import ShellWordError, WordLexer
 
 # Go's `^(\d*)<<(-?)([^<]*)$`; RE2's \d is ASCII only, Python's is not.

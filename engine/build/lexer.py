@@ -20,9 +20,9 @@ The rules, as BuildKit applies them:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from ..errors import DockerfileError
+from ..record import dataclass, field
 from .ast import Directives, Heredoc, ParseWarning
 from .directives import DirectiveError, DirectiveScanner
 from .heredoc import markers_in_line

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import csv
 import posixpath
-from dataclasses import dataclass
 
 from ..errors import InvalidArgument
+from ..record import dataclass
 
 _BOOL_KEYS = {"ro": ("readonly", True), "readonly": ("readonly", True),
               "rw": ("readonly", False), "readwrite": ("readonly", False)}

@@ -24,8 +24,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from ..record import dataclass, field
 from .ast import Heredoc
 from .heredoc import HEREDOC_KEYWORDS
 from .shellwords import is_space

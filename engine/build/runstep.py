@@ -18,12 +18,12 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError
 from ..images.store import ImageRecord
+from ..record import dataclass, field
 from ..runtime import attach, create
 from ..runtime.lifecycle import StartFailed, wait_started
 from ..types import CreateOptions

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+from engine.record import dataclass, field
 
 _LATIN1_SPACE = frozenset(" \t\n\v\f\r\x85\xa0")
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")

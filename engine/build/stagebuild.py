@@ -9,11 +9,11 @@ instruction's line.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 from ..errors import DockerfileError, EngineError
 from ..images.model import split_platform
+from ..record import replace
 from . import ast, state
 from .dispatch import FILE_STEPS, dispatch
 from .expand import expand_instruction
@@ -116,4 +116,4 @@ def _dispatch(b: Builder, st: StageState, instr: ast.Instruction, prefix: str = 
 
 def _relined(instr: ast.Instruction, frm: ast.From) -> Any:
     """A trigger reports the FROM line that pulled it in."""
-    return dataclasses.replace(instr, line=frm.line, end_line=frm.end_line)
+    return replace(instr, line=frm.line, end_line=frm.end_line)

@@ -11,11 +11,11 @@ consumed by the child.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidArgument
 from ..images.model import descriptor, rfc3339
+from ..record import dataclass, field
 from . import ast
 from .cache import CacheResult
 

@@ -22,11 +22,11 @@ import stat
 import tarfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from ..errors import InvalidArgument
+from ..record import dataclass
 from ..runtime.tarwrite import Writer
 from ..snapshots._paths import open_dir
 from .context import Tree, walk

@@ -13,11 +13,11 @@ import os
 import re
 import signal
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
 from engine.errors import EngineError, InvalidArgument, Unavailable
+from engine.record import dataclass, field, fields, replace
 
 from ._fs import Write, read_pids, rmdir_retry, signal_pid, translate, wait_until, write_text
 
@@ -77,7 +77,7 @@ class Limits:
 
     def is_empty(self) -> bool:
         return self.pids_limit is None and all(
-            not getattr(self, f) for f in self.__dataclass_fields__ if f != "pids_limit")
+            not getattr(self, f.name) for f in fields(self) if f.name != "pids_limit")
 
     def validate(self) -> None:
         mem, swap, res = self.memory or 0, self.memory_swap or 0, self.memory_reservation or 0

@@ -9,11 +9,11 @@ mount: it has no controllers, but gives ``cgroup.kill`` and a freezer fallback.
 from __future__ import annotations
 
 import os
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from engine.errors import NotFound, Unavailable
+from engine.record import replace
 
 from ._fs import (
     Write,

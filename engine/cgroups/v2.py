@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import errno
 import os
-from dataclasses import replace
 from pathlib import Path
 
 from engine.errors import NotFound, Unavailable
+from engine.record import replace
 
 from ._fs import (
     Write,

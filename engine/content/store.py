@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from ..errors import BlobNotFound, DigestMismatch, EngineError, InvalidArgument
-from ..fsutil import atomic_write_json
+from ..fsutil import atomic_write_json, mkstemp
 
 _DIGEST = re.compile(r"sha256:[a-f0-9]{64}\Z")
 CHUNK = 1 << 20
@@ -125,8 +125,7 @@ class ContentStore:
 
     @contextlib.contextmanager
     def _ingest_file(self) -> Iterator[tuple[BinaryIO, str]]:
-        import tempfile  # here: run and ps never need it (it brings shutil)
-        fd, tmp = tempfile.mkstemp(dir=self.ingest, prefix="blob-")
+        fd, tmp = mkstemp(self.ingest, "blob-")
         try:
             with os.fdopen(fd, "wb") as f:
                 yield f, tmp

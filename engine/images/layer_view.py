@@ -26,13 +26,13 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, BinaryIO
 
 from ..compression import open_layer_stream
 from ..content.store import ContentStore
 from ..errors import AlreadyExists, EngineError, InvalidArgument, InvalidLayer, NotFound
+from ..record import dataclass
 from ..reference import parse
 from ..snapshots._paths import Kind, split_name, whiteout_kind
 from ..types_layers import (

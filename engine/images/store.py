@@ -12,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ..config import EngineConfig
 from ..content.store import ContentStore
 from ..errors import Conflict, EngineError, ImageNotFound
 from ..fsutil import atomic_write_json, file_lock, read_json
+from ..record import dataclass
 from ..reference import Reference, looks_like_id, parse
 from ..snapshots.store import SnapshotStore
 from .model import FULL_REF_NAME, MEDIA_OCI_MANIFEST, REF_NAME, chain_ids, descriptor, parse_rfc3339

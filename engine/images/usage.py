@@ -9,10 +9,10 @@ collected while a container still needs them, even after a forced ``rmi``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..fsutil import read_json
+from ..record import dataclass, field
 
 
 @dataclass

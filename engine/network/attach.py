@@ -19,7 +19,6 @@ from typing import Any
 from .. import errors
 from ..errors import EngineError, NotFound
 from ..runtime.state import proc_start_time
-from .model import netns_path
 
 # ipam, teardown (ctypes) and subprocess are imported where used: a container
 # without a bridge (--network none or host) passes here on every start and needs none.
@@ -59,6 +58,8 @@ def before_monitor(root: Path, rec: dict[str, Any], refresh: Callable[[str], Any
 
 def released_by_refresh(root: Path, rec: dict[str, Any]) -> None:
     """A monitor died without cleaning up: release what its container's network held."""
+    from .model import netns_path  # here: model pulls ipaddress, which every run would pay
+
     if uses_bridge(rec) or netns_path(root, rec["id"]).exists():
         from . import teardown
 

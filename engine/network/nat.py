@@ -52,11 +52,11 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import EngineError, InvalidArgument, Unavailable
+from ..record import dataclass
 from . import model
 
 TABLE_PREFIX = "pydock_nat_"

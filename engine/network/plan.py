@@ -9,14 +9,16 @@ plus ``networks`` (docker's EndpointsConfig). Addresses are handed out at start.
 
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument
+from ..record import dataclass, field
 from ..types import CreateOptions
-from . import model, ports
+from . import ports
+
+if TYPE_CHECKING:
+    import ipaddress
 
 
 @dataclass
@@ -58,6 +60,8 @@ def check(root: Path, opts: CreateOptions, img_cfg: dict[str, Any]) -> NetPlan:
             plan.warnings.append("Published ports are discarded when using host network mode")
         plan.extra_hosts = _extra_hosts(opts.add_hosts, "127.0.0.1")
         return plan
+    from . import model  # here: it pulls ipaddress (~1.5 ms), --network none/host skip it
+
     store = model.NetworkStore(root, root / "locks")
     for i, ref in enumerate(wanted):
         net = store.get(ref)
@@ -86,6 +90,8 @@ def check(root: Path, opts: CreateOptions, img_cfg: dict[str, Any]) -> NetPlan:
 
 
 def _ip(value: str, flag: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    import ipaddress  # only --ip, --dns and --add-host need it
+
     try:
         return ipaddress.ip_address(value)
     except ValueError:
@@ -93,6 +99,8 @@ def _ip(value: str, flag: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 
 
 def _ipv4(value: str, flag: str) -> ipaddress.IPv4Address:
+    import ipaddress
+
     addr = _ip(value, flag)
     if not isinstance(addr, ipaddress.IPv4Address):
         raise InvalidArgument(f"{flag}: only IPv4 addresses are supported")

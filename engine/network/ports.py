@@ -8,11 +8,10 @@ firewalls (ufw/firewalld), which has exposed many databases by accident.
 
 from __future__ import annotations
 
-import ipaddress
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InvalidArgument
+from ..record import dataclass
 
 DEFAULT_HOST_IP = "127.0.0.1"
 PROTOS = ("tcp", "udp")
@@ -68,6 +67,8 @@ def parse_publish(spec: str, default_ip: str = DEFAULT_HOST_IP) -> list[PortSpec
         else:
             raise InvalidArgument(f"invalid publish specification {spec!r}")
     if host_ip:
+        import ipaddress  # here: only -p with an address needs it, every create imports us
+
         try:
             addr = ipaddress.ip_address(host_ip)
         except ValueError:

@@ -18,9 +18,9 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 
 from ..errors import RegistryError, Unauthorized
+from ..record import dataclass, field
 from .types import Credentials
 
 # Refresh a token this long before its announced expiry: clocks and slow requests.

@@ -9,12 +9,12 @@ trust. Docker schema 1 is refused: it has no content-addressed config.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from ..content.store import sha256_bytes
 from ..errors import DigestMismatch, InvalidArgument, RegistryError, RemoteNotFound
 from ..images.model import INDEX_TYPES, MANIFEST_TYPES, split_platform
+from ..record import dataclass
 from ..reference import Reference
 from .auth import scope_for
 from .client import RegistryClient

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
+
+from engine.record import dataclass
 
 DEFAULT_CERTS_DIR = Path("/etc/docker/certs.d")
 INSECURE_ENV = "PYDOCK_INSECURE_REGISTRIES"

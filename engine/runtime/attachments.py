@@ -7,12 +7,11 @@ volume store lock together with the volumes it references, so a concurrent
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from ..config import EngineConfig
-from ..network import model as netmodel
 from ..network import plan as netplan
+from ..record import dataclass
 from ..types import CreateOptions
 from ..volumes import plan as volplan
 from ..volumes.mounts import MountRequest
@@ -75,9 +74,13 @@ def resolv_text(host_text: str, opts: CreateOptions) -> str:
 
 def spec_fields(cfg: EngineConfig, rec: dict[str, Any]) -> dict[str, Any]:
     """Extra :class:`SpecInput` fields: user mounts, and the netns the init joins by path."""
-    bridge = rec["host_config"]["NetworkMode"] not in ("none", "host")
+    netns = ""
+    if rec["host_config"]["NetworkMode"] not in ("none", "host"):
+        from ..network.model import netns_path  # pulls ipaddress: bridge containers only
+
+        netns = str(netns_path(cfg.root, rec["id"]))
     return {"user_mounts": tuple(volplan.spec_mounts(rec.get("mounts") or [])),
-            "netns_path": str(netmodel.netns_path(cfg.root, rec["id"])) if bridge else ""}
+            "netns_path": netns}
 
 
 def remove_anonymous(cfg: EngineConfig, rec: dict[str, Any]) -> list[str]:

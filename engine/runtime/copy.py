@@ -22,12 +22,12 @@ import posixpath
 import stat
 import tarfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from ..config import EngineConfig
 from ..errors import Conflict, InvalidArgument, NotFound
+from ..record import dataclass
 from ..snapshots._paths import open_dir
 from ..sys import libc
 from . import rootfs, tarwalk

@@ -14,10 +14,10 @@ import signal
 import socket
 import stat
 import struct
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from ..errors import EngineError
+from ..record import dataclass
 from ..sys import libc
 from ..types_tools import ExecOptions
 from . import caps as capmod

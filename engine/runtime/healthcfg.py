@@ -8,10 +8,10 @@ library only: the monitor imports it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument
+from ..record import dataclass
 
 if TYPE_CHECKING:
     from ..types import CreateOptions

@@ -18,11 +18,11 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidArgument
+from engine.record import dataclass
 
 if TYPE_CHECKING:
     from .logs_read import follow_logs, read_logs

@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 import resource
 import signal
-from dataclasses import dataclass
 
 from ..errors import InvalidArgument
+from ..record import dataclass
 
 _RLIMITS = {
     "as": "RLIMIT_AS", "core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU", "data": "RLIMIT_DATA",

@@ -26,10 +26,10 @@ import errno
 import json
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import InvalidArgument, PermissionDenied
+from engine.record import dataclass
 
 DEFAULT_PROFILE = os.path.join(os.path.dirname(__file__), "seccomp_default.json")
 

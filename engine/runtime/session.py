@@ -12,12 +12,12 @@ import socket
 import struct
 import termios
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cgroups import get_driver
 from ..errors import EngineError
+from ..record import dataclass
 from . import attach, netvol, starter
 from .logs_write import LogWriter, parse_log_opts
 

@@ -7,11 +7,11 @@ the same bundle. Pure: no syscalls, so it is tested without root.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgument
+from ..record import dataclass
 from . import caps as capmod
 from .options import SecurityOpts, default_rlimits, parse_ulimit
 

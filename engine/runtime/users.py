@@ -22,10 +22,10 @@ import errno
 import os
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import InvalidArgument, Unavailable
+from engine.record import dataclass
 from engine.sys import libc
 
 MAX_ID = 2**31 - 1  # runc's maxID: ids are signed 32-bit in its user package

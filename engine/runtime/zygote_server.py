@@ -33,6 +33,7 @@ import json
 import os
 import re
 import select
+import shutil  # noqa: F401 - preloaded: every --rm monitor removes trees (imported lazily)
 import signal
 import socket
 import sys

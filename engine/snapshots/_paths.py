@@ -12,7 +12,6 @@ from __future__ import annotations
 import enum
 import errno
 import os
-import shutil
 import stat
 from collections.abc import Callable
 
@@ -143,6 +142,8 @@ class RootDir:
         try:
             os.unlink(base, dir_fd=parent)
         except IsADirectoryError:
+            import shutil  # here: it pulls bz2 and lzma (~2 ms), which run and ps never need
+
             shutil.rmtree(base, dir_fd=parent)
 
     def close(self) -> None:

@@ -99,8 +99,9 @@ class SnapshotStore:
 
     @contextlib.contextmanager
     def _staging(self) -> Iterator[Path]:
+        import tempfile  # here: it pulls shutil, bz2 and lzma; run and ps never unpack
+
         self.root.mkdir(parents=True, exist_ok=True)
-        import tempfile  # here: run and ps never need it (it brings shutil)
         stage = Path(tempfile.mkdtemp(dir=self.root, prefix=f".unpack-{os.getpid()}-"))
         try:
             yield stage
@@ -114,8 +115,9 @@ class SnapshotStore:
         size = self.size(chain_id)
         if not d.exists():
             return 0
+        import tempfile
+
         # Rename first: a half-deleted snapshot must never look complete.
-        import tempfile  # here: run and ps never need it (it brings shutil)
         trash = Path(tempfile.mkdtemp(dir=self.root, prefix=".trash-"))
         os.rename(d, trash / "s")
         remove_tree(trash)
@@ -157,8 +159,7 @@ def chain_id_of(parent: str | None, diff_id: str) -> str:
 
 def remove_tree(path: Path) -> None:
     """rmtree that copes with the read-only dirs and odd modes images contain."""
-    import shutil  # here: a front end that only reads the store skips its ~2 ms
-
+    import shutil  # here: it pulls bz2 and lzma (~2 ms), which run and ps never need
 
     def onexc(func: object, p: str, exc: BaseException) -> None:
         if isinstance(exc, FileNotFoundError):

@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import resource
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
+
+from engine.record import dataclass
 
 UNLIMITED = 1 << 62  # v1 reports "no limit" as a huge page-aligned number
 

@@ -23,10 +23,10 @@ import os
 import threading
 import time
 import weakref
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..record import dataclass
 from ..types import StatsSample
 from . import cgroupfs
 

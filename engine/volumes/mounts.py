@@ -9,9 +9,9 @@ from __future__ import annotations
 import csv
 import os
 import posixpath
-from dataclasses import dataclass
 
 from ..errors import InvalidArgument
+from ..record import dataclass
 
 PROPAGATIONS = ("shared", "rshared", "slave", "rslave", "private", "rprivate")
 _SELINUX = ("z", "Z")

@@ -98,3 +98,26 @@ def test_monitor_zygote_preloads_no_heavy_modules() -> None:
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.parametrize("columns", [None, "50", "200", "0", "-3", "wide"])
+def test_terminal_width_is_found_as_shutil_finds_it(monkeypatch: pytest.MonkeyPatch,
+                                                    columns: str | None) -> None:
+    import shutil
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert main._terminal_columns() == shutil.get_terminal_size().columns
+
+
+def test_help_is_wrapped_as_argparse_wraps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    def helps(columns: str) -> dict[str, str]:
+        monkeypatch.setenv("COLUMNS", columns)
+        return _helps(main.build_parser((main.COMMANDS["run"],), "run"))
+
+    ours = helps("40"), helps("120")
+    monkeypatch.setattr(main, "_Formatter", argparse.HelpFormatter)
+    assert ours == (helps("40"), helps("120"))
+    assert ours[0] != ours[1]

@@ -2,12 +2,13 @@
 
 Each module kept out here cost measurable CPU on every command (``python -X
 importtime``): a dataclass ~1 ms to define, hashlib's OpenSSL start ~2 ms, secrets
-(hmac, hashlib) ~4 ms, subprocess ~3 ms, ctypes and platform ~2 ms.
+(hmac, hashlib) ~4 ms, subprocess ~3 ms, ctypes and platform ~2 ms, the stdlib's
+dataclasses (with inspect, ast, dis) ~9 ms: engine.record stands in for it; shutil
+(with bz2, lzma) ~2.5 ms, tempfile (with shutil, random) ~4 ms, ipaddress ~1.3 ms.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import engine.types
+from engine.record import is_dataclass
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPE_GROUPS = ("engine.types_containers", "engine.types_create", "engine.types_events",
@@ -32,7 +34,7 @@ def test_every_public_type_resolves() -> None:
     for name in engine.types.__all__:
         value = getattr(engine.types, name)
         if name != "human_duration":
-            assert isinstance(value, type) and dataclasses.is_dataclass(value), name
+            assert isinstance(value, type) and is_dataclass(value), name
             assert value.__name__ == name
 
 
@@ -55,7 +57,8 @@ def test_ps_path_stays_lean(tmp_path: Path) -> None:
             f"Engine(EngineConfig(root={str(tmp_path)!r})).containers_list(all=True)\n")
     heavy = ("hashlib", "secrets", "subprocess", "ctypes", "engine.reference",
              "engine.images.store", "engine.cgroups", "engine.network.model",
-             "engine.types_create", "engine.types_stats", "engine.types_resources")
+             "engine.types_create", "engine.types_stats", "engine.types_resources",
+             "dataclasses", "inspect", "shutil", "tempfile", "random", "ipaddress")
     assert _loaded_after(code, heavy) == []
 
 
@@ -66,10 +69,12 @@ def test_run_path_stays_lean() -> None:
             "import engine.api, engine.runtime.create, engine.runtime.lifecycle\n"
             "import engine.runtime.zygote, engine.network.attach, app.cli.attach_client\n")
     heavy = ("hashlib", "secrets", "subprocess", "ctypes", "platform", "engine.sys.libc",
-             "engine.types_images", "engine.types_resources", "engine.types_stats")
+             "engine.types_images", "engine.types_resources", "engine.types_stats",
+             "dataclasses", "inspect", "shutil", "tempfile", "ipaddress",
+             "engine.network.model")
     assert _loaded_after(code, heavy) == []
 
 
 def test_build_parser_path_stays_lean() -> None:
-    code = "import engine.build.parser\n"
-    assert _loaded_after(code, ("difflib",)) == []
+    code = "import engine.build.parser, engine.build.ast\n"
+    assert _loaded_after(code, ("difflib", "dataclasses", "inspect")) == []

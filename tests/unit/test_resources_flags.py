@@ -3,13 +3,13 @@ and the health check configuration (pure; no root)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from engine.cgroups import Limits, V2Driver
 from engine.errors import Conflict, InvalidArgument
+from engine.record import replace
 from engine.runtime import healthcfg, resources
 from engine.types import CreateOptions, UpdateOptions
 
