@@ -223,8 +223,6 @@ def _warm() -> None:
     # layout, and what the first use of an import or a codec costs each
     # starter and each monitor's exit (cgroup files are read as ASCII; the
     # record's limits; events).
-    import shutil  # noqa: F401 - removal.remove_tree's, at every --rm exit
-
     from .. import types  # noqa: F401
     from ..cgroups import get_driver
     from . import resources  # noqa: F401
