@@ -63,6 +63,19 @@ def mkstemp(directory: str | os.PathLike[str], prefix: str, suffix: str = "") ->
     raise FileExistsError(f"no usable temporary name in {directory}")
 
 
+def mkdtemp(directory: str | os.PathLike[str], prefix: str) -> Path:
+    """:func:`tempfile.mkdtemp`'s directory (mode 0700, a fresh name), without tempfile."""
+    directory = os.path.abspath(directory)
+    for _ in range(100):
+        name = os.path.join(directory, f"{prefix}{os.urandom(6).hex()}")
+        try:
+            os.mkdir(name, 0o700)
+        except FileExistsError:
+            continue
+        return Path(name)
+    raise FileExistsError(f"no usable temporary name in {directory}")
+
+
 def atomic_write_json(path: Path, obj: Any, mode: int = 0o644, *, sync: Sync = "all") -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True).encode() + b"\n", mode,
                        sync=sync)

@@ -3,11 +3,11 @@
 ``import dataclasses`` pulls inspect, ast, dis and tokenize (~9 ms), and each
 ``@dataclass`` compiles five or more generated methods and computes an
 ``inspect.signature`` for the docstring (~0.4 ms): 15-30 ms of a CLI command that
-defines 20-40 of them. Here one small ``exec`` builds ``__init__``, at the class's
-first instantiation; ``__eq__``, ``__hash__``, ``__repr__`` and the frozen guards are
-shared functions that read per-class tuples of field names. Semantics follow the
-stdlib of Python 3.13 for what pydock uses; ``tests/unit/test_record.py`` lists the
-differences.
+defines 20-40 of them. Here a generic ``__init__`` binds arguments until a class has
+been built often enough to pay for compiling its own (one small ``exec``); ``__eq__``,
+``__hash__``, ``__repr__`` and the frozen guards are shared functions that read
+per-class tuples of field names. Semantics follow the stdlib of Python 3.13 for what pydock
+uses; ``tests/unit/test_record.py`` lists the differences.
 """
 
 from __future__ import annotations
@@ -137,15 +137,57 @@ def _setstate(self: Any, state: list[Any]) -> None:
         object.__setattr__(self, f.name, value)
 
 
-def _lazy_init(cls: type, flds: list[Field], frozen: bool, slots: bool) -> Any:
-    # A command defines many records it never builds (27 Dockerfile instructions, a
-    # Dockerfile uses a few): __init__ is compiled at the first call, then replaces this.
-    post_init = hasattr(cls, "__post_init__")
+# Calls a class answers with the generic __init__ before it compiles its own.
+COMPILE_AFTER = 64
 
-    def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:
+
+def _lazy_init(cls: type, flds: list[Field], frozen: bool, slots: bool) -> Any:
+    # A command builds a few instances of a few dozen records (and defines many it
+    # never builds: 27 Dockerfile instructions, a Dockerfile uses a few). Compiling
+    # a class's own __init__ costs ~0.1 ms, more than a short-lived process saves
+    # with it, so a generic one binds the arguments at first; a class built often
+    # (a long-running front end) gets its compiled __init__ after COMPILE_AFTER
+    # calls, and so does any call the generic one cannot bind (it then raises the
+    # stdlib's exact TypeError).
+    post_init = hasattr(cls, "__post_init__")
+    positional = tuple(f.name for f in flds if f.init and not f.kw_only)
+    accepted = frozenset(f.name for f in flds if f.init)
+    plan = tuple((f.name, f.init, f.default, f.default_factory) for f in flds
+                 if f.init or f.default_factory is not MISSING
+                 or (slots and f.default is not MISSING))
+    put = object.__setattr__ if frozen else setattr
+    calls = 0
+
+    def compiled() -> Any:
         real = _init_fn(cls, flds, frozen, slots, post_init)
         setattr(cls, "__init__", real)  # noqa: B010 - mypy refuses assigning to a method
-        real(self, *args, **kwargs)
+        return real
+
+    def __init__(self: Any, /, *args: Any, **kwargs: Any) -> None:
+        nonlocal calls
+        calls += 1
+        if calls > COMPILE_AFTER or len(args) > len(positional):
+            compiled()(self, *args, **kwargs)
+            return
+        given = dict(zip(positional, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in accepted or key in given:
+                compiled()(self, *args, **kwargs)
+                return
+            given[key] = value
+        for name, init, default, factory in plan:  # nothing is set before all is bound
+            if init and name not in given and factory is MISSING and default is MISSING:
+                compiled()(self, *args, **kwargs)  # a required argument is missing
+                return
+        for name, init, default, factory in plan:
+            if init and name in given:
+                put(self, name, given[name])
+            elif factory is not MISSING:
+                put(self, name, factory())  # in field order, as the stdlib calls them
+            else:
+                put(self, name, default)
+        if post_init:
+            self.__post_init__()
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     return __init__
 

@@ -38,12 +38,14 @@ if TYPE_CHECKING:
 
 
 class Builder:
-    def __init__(self, *, cfg: EngineConfig, images: ImageStore, containers: ContainerStore,
-                 lifecycle: Lifecycle, opts: BuildOptions, dockerfile: ast.Dockerfile,
-                 context: Tree, progress: Progress, cancel: threading.Event, work: Path,
+    def __init__(self, *, cfg: EngineConfig, images: ImageStore,
+                 runtime: Callable[[], tuple[ContainerStore, Lifecycle]], opts: BuildOptions,
+                 dockerfile: ast.Dockerfile, context: Tree, progress: Progress,
+                 cancel: threading.Event, work: Path,
                  resolve_image: Callable[[str], ImageRecord]) -> None:
-        self.cfg, self.images, self.containers, self.lifecycle = cfg, images, containers, \
-            lifecycle
+        # ``runtime``: the container store and lifecycle, asked for at the first RUN
+        # that misses the cache (a fully cached build skips their imports).
+        self.cfg, self.images, self._runtime = cfg, images, runtime
         self.cache = BuildCache(cfg.root, cfg.locks_dir)
         self.opts, self.df, self.context, self.progress = opts, dockerfile, context, progress
         self.cancel, self.work, self.resolve_image = cancel, work, resolve_image
@@ -62,6 +64,14 @@ class Builder:
         self._failure: BaseException | None = None
         self._steps = 0
         self._cleanup: list[tuple[threading.Thread, list[str]]] = []
+
+    @property
+    def containers(self) -> ContainerStore:
+        return self._runtime()[0]
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return self._runtime()[1]
 
     # -- arguments -------------------------------------------------------------
     def _global_args(self) -> dict[str, str]:

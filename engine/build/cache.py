@@ -15,17 +15,16 @@ Standard library only: the image GC imports this module.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..fsutil import file_lock, read_json
+from ..digest import sha256_hex
+from ..fsutil import file_lock, mkstemp, read_json
 from ..record import asdict, dataclass, fields
 
 VERSION = 1
@@ -54,7 +53,7 @@ def step_key(parent: str, op: dict[str, Any]) -> str:
     """The cache key of a step on top of ``parent`` (a ChainID, "" for none)."""
     blob = json.dumps({"v": VERSION, "parent": parent, "op": op}, sort_keys=True,
                       separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()
+    return "sha256:" + sha256_hex(blob.encode("utf-8", "surrogateescape"))
 
 
 class BuildCache:
@@ -123,7 +122,7 @@ class BuildCache:
 
     def mount_dir(self, mount_id: str) -> Path:
         """The directory behind ``--mount=type=cache,id=…`` (the id defaults to the target)."""
-        digest = hashlib.sha256(mount_id.encode()).hexdigest()[:12]
+        digest = sha256_hex(mount_id.encode())[:12]
         name = _SAFE_ID.sub("_", mount_id.strip("/"))[:40] or "root"
         return self.mounts / f"{name}-{digest}"
 
@@ -156,7 +155,7 @@ def _replace_json(path: Path, obj: Any) -> None:
     After a crash the worst case is a lost entry, whose layer the image GC then
     collects; skipping the fsyncs keeps them off every build step's path.
     """
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = mkstemp(path.parent, f".{path.name}.", ".tmp")
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f, separators=(",", ":"), sort_keys=True)

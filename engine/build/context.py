@@ -13,18 +13,17 @@ tmp dir with the standard library's ``data`` filter (no absolute names, no
 
 from __future__ import annotations
 
-import hashlib
 import os
 import posixpath
 import re
-import shutil
 import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from ..digest import file_sha256_hex, small_sha256
 from ..errors import InvalidArgument
+from ..fsutil import mkdtemp
 from ..record import dataclass, field
 from .dockerignore import DockerIgnore, _translate, go_clean
 
@@ -162,7 +161,7 @@ def hash_tree(tree: Tree, paths: list[str], excludes: DockerIgnore | None = None
     Owners and mtimes are left out (COPY from the context sets neither from the
     files), so touching a file without changing it keeps the cache.
     """
-    h = hashlib.sha256()
+    h = small_sha256()  # names and file digests: small, however big the files
     for rel in paths:
         h.update(b"\0source\0" + os.fsencode(rel))
         for sub, st in walk(tree, rel, excludes):
@@ -177,11 +176,7 @@ def hash_tree(tree: Tree, paths: list[str], excludes: DockerIgnore | None = None
 
 
 def file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
+    return file_sha256_hex(path, _CHUNK)
 
 
 def _keep_mode(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
@@ -198,9 +193,10 @@ def _keep_mode(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
 
 def unpack_tar(src: BinaryIO, tmp_dir: Path) -> Path:
     """Unpack a context archive (plain, gzip, bzip2 or xz) into a new dir under ``tmp_dir``."""
+    import shutil  # here: only a context sent as a tar needs it
     import tarfile
 
-    dest = Path(tempfile.mkdtemp(dir=tmp_dir, prefix="build-context-"))
+    dest = mkdtemp(tmp_dir, "build-context-")
     try:
         with tarfile.open(fileobj=src, mode="r|*") as tar:
             tar.extractall(dest, filter=_keep_mode)

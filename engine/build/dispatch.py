@@ -14,7 +14,6 @@ import posixpath
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidArgument
-from ..runtime.options import parse_signal
 from . import ast, state
 from .expand import expand_instruction
 
@@ -81,6 +80,8 @@ def dispatch(b: Builder, st: StageState, instr: ast.Instruction, prefix: str = "
         st.config["Volumes"] = volumes
         st.add_history(f"VOLUME [{' '.join(instr.paths)}]", True)
     elif isinstance(instr, ast.Stopsignal):
+        from ..runtime.options import parse_signal  # only STOPSIGNAL needs it
+
         parse_signal(instr.signal)
         st.config["StopSignal"] = instr.signal
         st.add_history(f"STOPSIGNAL {instr.signal}", True)

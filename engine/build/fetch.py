@@ -7,9 +7,7 @@ builder's boundary.
 
 from __future__ import annotations
 
-import hashlib
 import posixpath
-import tempfile
 from pathlib import Path
 
 from ..errors import DigestMismatch, EngineError, InvalidArgument
@@ -48,7 +46,10 @@ def url_name(url: str) -> str:
 
 def download(url: str, tmp_dir: Path, checksum: str | None = None,
              timeout: float = 60.0) -> Download:
+    # Here, like httpx: a build without ADD <url> never pays for them (OpenSSL's start).
     import email.utils
+    import hashlib
+    import tempfile
 
     import httpx
 

@@ -126,4 +126,7 @@ def cleanup(work: Path) -> None:
         _unmount(Path(target))
     if mounts_below(work):
         raise EngineError(f"cannot clean up {work}: something is still mounted below it")
+    with contextlib.suppress(OSError):
+        os.rmdir(work)  # a fully cached build left it empty: no tree walk (nor shutil)
+        return
     remove_tree(work)

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import os
 import queue
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..errors import ImageNotFound, InvalidArgument
+from ..fsutil import mkdtemp
 from ..reference import Reference, parse
 from ..types_build import BuildEvent, BuildOptions
 from . import overlay
@@ -45,7 +44,7 @@ def run_build(eng: Engine, context: Context, opts: BuildOptions, *,
                               "(host or none)")
     eng.config.tmp_dir.mkdir(parents=True, exist_ok=True)
     sweep_stale(eng)
-    work = Path(tempfile.mkdtemp(dir=eng.config.tmp_dir, prefix=f"build-{os.getpid()}-"))
+    work = mkdtemp(eng.config.tmp_dir, f"build-{os.getpid()}-")
     try:
         root, df_path, df_text = _context(context, opts, work)
         dockerfile = parse_dockerfile(df_text, filename=df_path)
@@ -65,6 +64,7 @@ def _context(context: Context, opts: BuildOptions, work: Path) -> tuple[Path, st
         if not root.is_dir():
             raise InvalidArgument(f"unable to prepare context: path {str(root)!r} not found")
     else:
+        import shutil
         import tarfile
 
         spool = work / "context.tar"
@@ -96,8 +96,9 @@ def _run(eng: Engine, opts: BuildOptions, dockerfile: Any, tree: Tree, tags: lis
     progress = Progress(events.put)
     cancel = threading.Event()
     outcome: dict[str, Any] = {}
-    builder = Builder(cfg=eng.config, images=eng.images, containers=eng.containers,
-                      lifecycle=eng.lifecycle, opts=opts, dockerfile=dockerfile, context=tree,
+    builder = Builder(cfg=eng.config, images=eng.images,
+                      runtime=lambda: (eng.containers, eng.lifecycle), opts=opts,
+                      dockerfile=dockerfile, context=tree,
                       progress=progress, cancel=cancel, work=work,
                       resolve_image=_resolver(eng, opts))
 

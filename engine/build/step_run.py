@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -167,6 +166,8 @@ def _prepare(b: Builder, m: MountSpec, work: Path, stack: contextlib.ExitStack
             return _bind(m.target, src, True)
         # A writable or filtered view of the context must never touch the user's files.
         copy = work / "ctx"
+        import shutil  # here: a cached RUN never copies (shutil brings bz2 and lzma)
+
         if src.is_dir():
             shutil.copytree(src, copy, symlinks=True, ignore=_ignored(b.context, rel))
         else:

@@ -31,9 +31,9 @@ def check_digest(digest: str) -> str:
 
 
 def sha256_bytes(data: bytes) -> str:
-    import hashlib  # here: ps and the like never hash, and hashlib's OpenSSL start costs ~2 ms
+    from ..digest import sha256_hex  # small data (configs, manifests) skip OpenSSL's start
 
-    return "sha256:" + hashlib.sha256(data).hexdigest()
+    return "sha256:" + sha256_hex(data)
 
 
 class ContentStore:

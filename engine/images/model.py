@@ -31,9 +31,9 @@ def chain_ids(diff_ids: list[str]) -> list[str]:
         if not out:
             out.append(d)
         else:
-            import hashlib  # here: ps and the like never hash; its OpenSSL start costs ~2 ms
+            from ..digest import sha256_hex  # here: ps and the like never hash
 
-            out.append("sha256:" + hashlib.sha256(f"{out[-1]} {d}".encode()).hexdigest())
+            out.append("sha256:" + sha256_hex(f"{out[-1]} {d}".encode()))
     return out
 
 

@@ -152,9 +152,9 @@ def _alive(pid: str) -> bool:
 def chain_id_of(parent: str | None, diff_id: str) -> str:
     if parent is None:
         return diff_id
-    import hashlib  # here: ps and the like never hash, and hashlib's OpenSSL start costs ~2 ms
+    from ..digest import sha256_hex  # here: ps and the like never hash
 
-    return "sha256:" + hashlib.sha256(f"{parent} {diff_id}".encode()).hexdigest()
+    return "sha256:" + sha256_hex(f"{parent} {diff_id}".encode())
 
 
 def remove_tree(path: Path) -> None:

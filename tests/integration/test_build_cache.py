@@ -119,3 +119,31 @@ def test_builder_prune(engine: Any, root: Path, tmp_path: Path) -> None:
     assert len(ran_steps(events)) == 4
     assert _runs(engine, root, "runs") == 1  # a fresh cache mount
     assert_clean(engine, root)
+
+
+def test_fully_cached_cli_build_stays_lean(engine: Any, root: Path, tmp_path: Path) -> None:
+    """A cached rebuild through the CLI loads no step runner's heavy imports.
+
+    Each was measured on `pydock build` of a cached Dockerfile: hashlib's OpenSSL
+    start ~2.5 ms, tempfile (random, shutil) ~3 ms, shutil (bz2, lzma) ~2 ms, the
+    container runtime's modules, csv. Small digests use CPython's own SHA-256.
+    """
+    import subprocess
+    import sys
+
+    import_busybox(engine)
+    ctx = write_context(tmp_path / "ctx", {
+        "Dockerfile": "FROM busybox:local\nRUN echo one > /one\nCOPY f.txt /f.txt\n"
+                      "ENV A=b\nCMD [\"sh\"]\n",
+        "f.txt": "x\n"})
+    build(engine, str(ctx), tags=("lean:1",))
+    heavy = ("hashlib", "_hashlib", "tempfile", "shutil", "random", "csv",
+             "engine.runtime.lifecycle", "engine.runtime.state", "engine.runtime.options")
+    probe = ("import sys\nfrom app.cli.main import main\n"
+             f"code = main(['--root', {str(root)!r}, 'build', '-q', '-t', 'lean:1', "
+             f"{str(ctx)!r}])\n"
+             f"print('RESULT', code, [m for m in {heavy!r} if m in sys.modules])\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    result = next(line for line in out.stdout.splitlines() if line.startswith("RESULT "))
+    assert result == "RESULT 0 []", (result, out.stderr)

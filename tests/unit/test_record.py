@@ -1,15 +1,15 @@
 """engine.record against the stdlib: the same class bodies under both decorators.
 
 Deliberate differences from :mod:`dataclasses` (Python 3.13), none used by pydock:
-``__doc__`` is left alone (no signature text); until a class is first instantiated its
-``__init__`` is a ``(*args, **kwargs)`` stub (signature and errors are the stdlib's
-from the first call on); ``__eq__`` compares field tuples (the 3.12 way: a field
-holding the same NaN object compares equal); ClassVar is recognised only spelled
-``ClassVar``/``typing.ClassVar``; the decorator takes eq, frozen, kw_only and slots
-only (no init, repr, order, unsafe_hash, match_args, weakref_slot), and there is no
-InitVar, KW_ONLY, metadata, recursive-repr guard or abstract-method update; ``asdict``
-takes no dict_factory; records are not :func:`dataclasses.is_dataclass`, and mypy does
-not check ``replace()``'s keywords.
+``__doc__`` is left alone (no signature text); a class's ``__init__`` is a generic
+``(*args, **kwargs)`` one until it is compiled (after ``COMPILE_AFTER`` calls, or at the
+first call it cannot bind: errors are always the stdlib's); ``__eq__`` compares field
+tuples (the 3.12 way: a field holding the same NaN object compares equal); ClassVar is
+recognised only spelled ``ClassVar``/``typing.ClassVar``; the decorator takes eq,
+frozen, kw_only and slots only (no init, repr, order, unsafe_hash, match_args,
+weakref_slot), and there is no InitVar, KW_ONLY, metadata, recursive-repr guard or
+abstract-method update; ``asdict`` takes no dict_factory; records are not
+:func:`dataclasses.is_dataclass`, and mypy does not check ``replace()``'s keywords.
 """
 
 from __future__ import annotations
@@ -27,6 +27,14 @@ import pytest
 from engine import record
 
 IMPLS = pytest.mark.parametrize("m", [dataclasses, record], ids=["stdlib", "record"])
+
+
+@pytest.fixture(autouse=True, params=["generic-init", "compiled-init"])
+def init_kind(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: records bound by the generic __init__, and by their compiled one."""
+    if request.param == "compiled-init":
+        monkeypatch.setattr(record, "COMPILE_AFTER", 0)
+    return str(request.param)
 
 
 def shapes(m: Any) -> SimpleNamespace:
