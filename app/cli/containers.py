@@ -147,11 +147,12 @@ def _discard(engine: Engine, cid: str) -> None:
 
 
 def _run_attached(engine: Engine, cid: str, *, stdin: bool, tty: bool, wait_started: Any) -> int:
+    ready_fd = engine.containers_spawn(cid, wait_attach=True)
+    # Imported while the monitor starts (it runs on the other CPU, if there is one).
     from engine.runtime import attach
 
     from .attach_client import relay
 
-    ready_fd = engine.containers_spawn(cid, wait_attach=True)
     with os.fdopen(ready_fd, "rb") as ready:
         first = json.loads(ready.readline() or b'{"state": "failed", "code": 125}')
         if first.get("state") != "listening":

@@ -77,10 +77,11 @@ class Lifecycle:
         rec = self.refresh(cid)
         if rec["state"]["status"] in ACTIVE:
             raise Conflict(f"container {rec['name']} is already running")
-        with self.store.locked(cid):
-            rec = self.store.load(cid)
-            rec["state"].update(manual_stop=False)
-            self.store.save(rec, sync="file")  # runtime state: see Monitor.update
+        if rec["state"].get("manual_stop"):  # a stopped container's mark goes with its start
+            with self.store.locked(cid):
+                rec = self.store.load(cid)
+                rec["state"].update(manual_stop=False)
+                self.store.save(rec, sync="file")  # runtime state: see Monitor.update
         # Bridge networks are wired here, before the monitor (which never uses netlink).
         from ..network import attach as netattach
 
@@ -213,7 +214,7 @@ class Lifecycle:
                 gone_since = gone_since or time.time()
                 if time.time() - gone_since > 1.0:
                     return
-            time.sleep(0.002)
+            time.sleep(0.0005)  # the monitor is a few ms from done: a short poll is cheap
 
     # -- helpers -----------------------------------------------------------------
     def _running(self, cid: str, verb: str) -> dict[str, Any]:

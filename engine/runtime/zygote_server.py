@@ -16,12 +16,15 @@ It answers "ok" before it forks and keeps its loop between forks small: a page
 this process writes after a fork becomes a private copy in every monitor forked
 before (an idle monitor's cost is its private pages).
 
-Monitors are forked directly (SIGCHLD is ignored, so the kernel reaps them);
-each child restores SIGCHLD, takes the requester's environment, directory and
-umask, names itself like a subprocess monitor in ``ps`` and runs
-:func:`.monitor.detached` — never returning into this loop. Unlike a subprocess
-monitor it stays in the zygote's cgroups, not the requester's. Errors of the
-zygote itself go to ``<root>/zygote.log``.
+Monitors are forked directly (SIGCHLD is ignored, so the kernel reaps them), one
+ahead of its request: a *spare* child waits on a socket pair, takes the next
+request and its ready fd, and the zygote forks the next spare after it has
+answered, so no start waits for a fork of this process. Each monitor restores
+SIGCHLD, takes the requester's environment, directory and umask, names itself
+like a subprocess monitor in ``ps`` and runs :func:`.monitor.detached` — never
+returning into this loop. Unlike a subprocess monitor it stays in the zygote's
+cgroups, not the requester's. Errors of the zygote itself go to
+``<root>/zygote.log``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .. import types_events as _types_events  # noqa: F401 - preloaded: every event uses it
 from ..config import EngineConfig
@@ -97,8 +100,11 @@ class Zygote:
         with contextlib.suppress(OSError):
             libc.inotify_add_watch(self.watch, root.parent, libc.IN_DELETE | libc.IN_MOVED_FROM)
         self.last = time.monotonic()
+        self.spare: socket.socket | None = None  # a monitor forked ahead: _spare_fork
 
     def serve(self) -> None:
+        with contextlib.suppress(OSError):
+            self._spare_fork(None)
         while self._current():
             ready, _, _ = select.select([self.listener.fileno(), self.watch], [], [], TICK)
             if self.watch in ready:
@@ -153,8 +159,12 @@ class Zygote:
             # writes after a fork costs every monitor forked before a private copy
             # of the page. A failed fork closes the ready fd: the front end reads EOF.
             conn.sendall(OK_REPLY)
+            if not self._hand_to_spare(data, fds[0]):
+                with contextlib.suppress(OSError):
+                    self._fork(req, fds[0], conn)
+            os.close(fds.pop())  # before the next fork: only the monitor may hold it
             with contextlib.suppress(OSError):
-                self._fork(req, fds[0], conn)
+                self._spare_fork(conn)  # the next one, off this start's path
             return True
         except (OSError, ValueError, TypeError, AttributeError):
             return True  # a broken client: it falls back or reads EOF on its ready pipe
@@ -166,16 +176,68 @@ class Zygote:
     def _changed(self) -> bool:
         return _module_stamps_of(self.stamps) != self.stamps
 
+    def _hand_to_spare(self, data: bytes, ready_fd: int) -> bool:
+        """Give the request to the monitor forked ahead of it; False: none is waiting."""
+        spare, self.spare = self.spare, None
+        if spare is None:
+            return False
+        with spare:
+            try:
+                socket.send_fds(spare, [data], [ready_fd])
+            except OSError:
+                return False  # it died: fork as before
+        return True
+
+    def _spare_fork(self, conn: socket.socket | None) -> None:
+        """Fork the next monitor now; it waits for its request (:meth:`_hand_to_spare`).
+
+        A fork of this process takes 1-2 ms, which a start no longer waits for. The
+        spare holds nothing but its end of a socket pair: when the zygote goes, it
+        reads EOF and exits.
+        """
+        if self.spare is not None:
+            return
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stderr.flush()
+        if os.fork() > 0:
+            theirs.close()
+            self.spare = ours
+            return
+        try:
+            ours.close()
+            for obj in (conn, self.listener):
+                if obj is not None:
+                    obj.close()
+            os.close(self.watch)
+            with contextlib.suppress(OSError):  # not a second zygote in `ps`
+                libc.set_cmdline(f"{sys.executable} -m engine.runtime.monitor {self.root} "
+                                 "(spare)")
+            data, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 1)
+            theirs.close()
+            if not data or len(fds) != 1:
+                os._exit(0)  # the zygote went away
+            req = json.loads(data)
+        except BaseException:  # noqa: BLE001 - a spare never returns into the loop
+            traceback.print_exc()
+            os._exit(0)
+        self._become_monitor(req, fds[0])
+
     def _fork(self, req: dict[str, Any], ready_fd: int, conn: socket.socket) -> None:
         sys.stderr.flush()
         if os.fork() > 0:
             return
-        code = 1
-        try:
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the monitor waits for its init
+        with contextlib.suppress(BaseException):
             for obj in (conn, self.listener):
                 obj.close()
             os.close(self.watch)
+            if self.spare is not None:
+                self.spare.close()
+        self._become_monitor(req, ready_fd)
+
+    def _become_monitor(self, req: dict[str, Any], ready_fd: int) -> NoReturn:
+        code = 1
+        try:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the monitor waits for its init
             os.set_inheritable(ready_fd, False)  # as subprocess monitors hold it: no leaks
             os.umask(int(req["umask"]))
             with contextlib.suppress(OSError):
@@ -195,6 +257,9 @@ class Zygote:
             if os.stat(self.root / SOCKET).st_ino == self.sock_ino:
                 os.unlink(self.root / SOCKET)
         self.listener.close()
+        if self.spare is not None:
+            self.spare.close()  # it reads EOF and exits
+            self.spare = None
 
 
 def _module_stamps_of(stamps: dict[str, tuple[int, int, int]]) -> dict[str, Any]:

@@ -189,3 +189,38 @@ def test_survives_its_front_end(zroot: Path) -> None:
     assert inspect(zroot, "bg")["State"]["Running"]
     assert pydock(zroot, "run", "--rm", IMAGE, "true").returncode == 0
     assert _zygote_pids(zroot) == [zpid]
+
+
+def _spare_pids(root: Path) -> list[int]:
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"engine.runtime.monitor" in cmd and str(root).encode() in cmd \
+                    and b"(spare)" in cmd:
+                out.append(int(pid))
+    return out
+
+
+def test_a_spare_monitor_takes_the_next_start_and_leaves_with_the_zygote(zroot: Path) -> None:
+    assert pydock(zroot, "run", "-d", "--name", "s1", IMAGE, "sleep", "60").returncode == 0
+    (zpid,) = _zygote_pids(zroot)
+    (spare,) = _spare_pids(zroot)
+    assert int(_status(spare, "PPid")) == zpid
+    # The next start is served by that very process, and a new spare waits.
+    assert pydock(zroot, "run", "-d", "--name", "s2", IMAGE, "sleep", "60").returncode == 0
+    assert _monitor_pid(zroot, inspect(zroot, "s2")["Id"]) == spare
+    (second,) = _spare_pids(zroot)
+    assert second != spare
+    # It holds no other start's ready pipe: a failing start still ends at once.
+    r = pydock(zroot, "run", "--rm", IMAGE, "/no/such/program")
+    assert r.returncode == 127, r.stderr
+    fds = [os.readlink(f"/proc/{second}/fd/{fd}") for fd in os.listdir(f"/proc/{second}/fd")]
+    assert not [f for f in fds if f.startswith("pipe:")], fds
+    assert pydock(zroot, "rm", "-f", "s1", "s2").returncode == 0
+    spares = _spare_pids(zroot)
+    assert zygote.stop(zroot)
+    eventually(lambda: all(_gone(p) for p in spares), timeout=5)
