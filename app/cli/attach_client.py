@@ -7,15 +7,17 @@ import json
 import os
 import select
 import signal
-import socket
 import struct
 import sys
 import termios
 import tty
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.runtime import attach
+
+if TYPE_CHECKING:
+    from engine.sys.usock import UnixSocket
 
 DETACH = b"\x10\x11"  # ctrl-p ctrl-q, docker's default detach keys
 
@@ -39,13 +41,13 @@ def _raw(fd: int, enabled: bool) -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSADRAIN, old)
 
 
-def send_size(sock: socket.socket) -> None:
+def send_size(sock: UnixSocket) -> None:
     if os.isatty(sys.stdout.fileno()):
         rows, cols = _winsize(sys.stdout.fileno())
         sock.sendall(attach.json_frame(attach.RESIZE, {"rows": rows, "cols": cols}))
 
 
-def relay(sock: socket.socket, *, stdin: bool, tty_mode: bool) -> tuple[int | None, bool]:
+def relay(sock: UnixSocket, *, stdin: bool, tty_mode: bool) -> tuple[int | None, bool]:
     """Pump until the container exits or the user detaches; (exit code, detached)."""
     in_fd = sys.stdin.fileno()
     out = sys.stdout.buffer

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
     from ..config import EngineConfig
     from ..runtime.lifecycle import Lifecycle
     from ..runtime.state import ContainerStore
+    from ..sys.usock import UnixSocket
 
 IMAGE_NAME = "pydock-build-step"
 
@@ -83,7 +83,7 @@ class StepContainer:
         with sock:
             return self._pump(sock, on_output, cancel)
 
-    def _pump(self, sock: socket.socket, on_output: Callable[[str], None],
+    def _pump(self, sock: UnixSocket, on_output: Callable[[str], None],
               cancel: threading.Event) -> int:
         reader = attach.FrameReader()
         pending = {attach.STDOUT: b"", attach.STDERR: b""}

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from ..sys.usock import UnixSocket
+
+if TYPE_CHECKING:
+    import socket
 
 STDIN, STDOUT, STDERR, EXIT, RESIZE, STDIN_EOF = 0, 1, 2, 3, 4, 5
 _HEAD = struct.Struct(">BI")
@@ -62,8 +66,8 @@ def _via_fd(path: str, act: Callable[[str], None]) -> None:
         os.close(fd)
 
 
-def connect(path: str, timeout: float = 5.0) -> socket.socket:
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def connect(path: str, timeout: float = 5.0) -> UnixSocket:
+    s = UnixSocket()  # not socket.socket: front ends skip importing socket
     s.settimeout(timeout)
     try:
         _via_fd(path, s.connect)

@@ -7,7 +7,7 @@ volume store lock together with the volumes it references, so a concurrent
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import EngineConfig
 from ..network import plan as netplan
@@ -15,8 +15,10 @@ from ..record import dataclass
 from ..types import CreateOptions
 from ..volumes import plan as volplan
 from ..volumes.mounts import MountRequest
-from ..volumes.store import VolumeStore
 from .state import ContainerStore
+
+if TYPE_CHECKING:
+    from ..volumes.store import VolumeStore
 
 
 @dataclass
@@ -26,6 +28,8 @@ class Attachments:
 
 
 def volume_store(cfg: EngineConfig) -> VolumeStore:
+    from ..volumes.store import VolumeStore  # here: containers without volumes skip it
+
     return VolumeStore(cfg.root / "volumes", cfg.locks_dir)
 
 
@@ -44,6 +48,9 @@ def create_record(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
     hc["Tmpfs"] = {t.partition(":")[0]: t.partition(":")[2] for t in opts.tmpfs} or None
     hc["VolumesFrom"] = list(opts.volumes_from) or None
     hc["Mounts"] = list(opts.mounts) or None
+    if not att.mounts:  # no volume to reference: nothing a `volume rm` could race
+        rec["mounts"] = []
+        return store.create(rec, name)
     vols = volume_store(cfg)
     with vols.lock():
         rec["mounts"] = volplan.materialize(vols, att.mounts)
@@ -56,6 +63,8 @@ def create_record(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
 
 def undo(cfg: EngineConfig, rec: dict[str, Any]) -> None:
     """A create that failed after the record existed: drop the anonymous volumes it made."""
+    if not rec.get("mounts"):
+        return
     vols = volume_store(cfg)
     with vols.lock():
         volplan.discard(vols, rec.get("mounts") or [])

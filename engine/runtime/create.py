@@ -20,7 +20,6 @@ from ..types import CreateOptions
 from . import attachments, healthcfg, resources
 from . import caps as capmod
 from . import spec as specmod
-from .logs_write import parse_log_opts
 from .options import (
     check_hostname,
     check_name,
@@ -30,7 +29,6 @@ from .options import (
     parse_signal,
     parse_ulimit,
 )
-from .seccomp import load_profile
 from .state import ContainerStore
 
 HOSTS = """127.0.0.1\tlocalhost
@@ -58,6 +56,8 @@ def _checked(opts: CreateOptions, image: ImageRecord) -> dict[str, Any]:
         raise InvalidArgument("conflicting options: cannot specify both --restart and --rm")
     security = parse_security_opts(opts.security_opt)
     if security.seccomp not in ("default", "unconfined"):
+        from .seccomp import load_profile  # only a profile file needs the planner
+
         load_profile(security.seccomp)  # a bad file is reported now, not at start
     for u in opts.ulimits:
         parse_ulimit(u)
@@ -65,7 +65,10 @@ def _checked(opts: CreateOptions, image: ImageRecord) -> dict[str, Any]:
     stop_signal = opts.stop_signal or img_cfg.get("StopSignal") or "SIGTERM"
     parse_signal(stop_signal)
     log_opts = [o for o in opts.log_opts]
-    parse_log_opts(log_opts)
+    if log_opts:
+        from .logs import parse_log_opts  # the defaults need no check
+
+        parse_log_opts(log_opts)
     init_bin = None
     if opts.init:
         init_bin = next((p for p in TINI if p.exists()), None)

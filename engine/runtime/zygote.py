@@ -28,12 +28,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import socket
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from ..sys.usock import UnixSocket, send_fds
 from . import attach
 from .state import proc_start_time
 
@@ -87,7 +87,7 @@ def spawn(root: Path, cid: str, ready_w: int, *, wait_attach: bool) -> bool:
             continue
         with sock:
             try:
-                socket.send_fds(sock, [line], [ready_w])
+                send_fds(sock, [line], [ready_w])
             except OSError:
                 return False  # nothing delivered: fall back
             answer = _answer(sock)
@@ -123,7 +123,7 @@ def stop(root: Path, timeout: float = 5.0) -> bool:
     return not pid
 
 
-def connect(root: Path) -> socket.socket | None:
+def connect(root: Path) -> UnixSocket | None:
     try:
         return attach.connect(str(root / SOCKET), timeout=2.0)
     except OSError:
@@ -175,7 +175,7 @@ def _read_ready(fd: int, timeout: float) -> bool:
     return os.read(fd, 16).startswith(b"ok")
 
 
-def _answer(sock: socket.socket) -> dict[str, Any] | None:
+def _answer(sock: UnixSocket) -> dict[str, Any] | None:
     sock.settimeout(ANSWER_TIMEOUT)
     data = b""
     try:

@@ -19,12 +19,12 @@ before (an idle monitor's cost is its private pages).
 Monitors are forked directly (SIGCHLD is ignored, so the kernel reaps them), one
 ahead of its request: a *spare* child waits on a socket pair, takes the next
 request and its ready fd, and the zygote forks the next spare after it has
-answered, so no start waits for a fork of this process. Each monitor restores
-SIGCHLD, takes the requester's environment, directory and umask, names itself
-like a subprocess monitor in ``ps`` and runs :func:`.monitor.detached` — never
-returning into this loop. Unlike a subprocess monitor it stays in the zygote's
-cgroups, not the requester's. Errors of the zygote itself go to
-``<root>/zygote.log``.
+answered and no request came for ``SPARE_DELAY``, so a start rarely waits for a
+fork of this process. Each monitor restores SIGCHLD, takes the requester's
+environment, directory and umask, names itself like a subprocess monitor in
+``ps`` and runs :func:`.monitor.detached` — never returning into this loop.
+Unlike a subprocess monitor it stays in the zygote's cgroups, not the
+requester's. Errors of the zygote itself go to ``<root>/zygote.log``.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ from . import start_builtin as _start_builtin  # noqa: F401 - preloaded: every s
 from .zygote import SOCKET, identity
 
 TICK = 2.0
+SPARE_DELAY = 0.005
 IDLE_ENV = "PYDOCK_ZYGOTE_IDLE"
 _CID = re.compile(r"[0-9a-f]{64}")
 
@@ -103,10 +104,17 @@ class Zygote:
         self.spare: socket.socket | None = None  # a monitor forked ahead: _spare_fork
 
     def serve(self) -> None:
-        with contextlib.suppress(OSError):
-            self._spare_fork(None)
         while self._current():
-            ready, _, _ = select.select([self.listener.fileno(), self.watch], [], [], TICK)
+            # The next spare is forked once no request came for SPARE_DELAY: right
+            # after a hand-over the new monitor needs the CPUs (the scheduler tends
+            # to wake it next to its waker), and in a burst of starts forking on
+            # demand costs the same.
+            wait = SPARE_DELAY if self.spare is None else TICK
+            ready, _, _ = select.select([self.listener.fileno(), self.watch], [], [], wait)
+            if not ready and self.spare is None:
+                with contextlib.suppress(OSError):
+                    self._spare_fork(None)
+                continue
             if self.watch in ready:
                 with contextlib.suppress(BlockingIOError):
                     os.read(self.watch, 65536)  # what changed is re-checked by _current()
@@ -163,8 +171,6 @@ class Zygote:
                 with contextlib.suppress(OSError):
                     self._fork(req, fds[0], conn)
             os.close(fds.pop())  # before the next fork: only the monitor may hold it
-            with contextlib.suppress(OSError):
-                self._spare_fork(conn)  # the next one, off this start's path
             return True
         except (OSError, ValueError, TypeError, AttributeError):
             return True  # a broken client: it falls back or reads EOF on its ready pipe

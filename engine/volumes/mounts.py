@@ -6,7 +6,6 @@ absolute path, so every rule is unit-tested without root.
 
 from __future__ import annotations
 
-import csv
 import os
 import posixpath
 
@@ -111,6 +110,8 @@ def _bool(key: str, value: str | None, spec: str) -> bool:
 
 def parse_mount(spec: str, cwd: str | None = None) -> MountRequest:
     """``--mount type=volume|bind|tmpfs,source=...,target=...[,readonly][,...]``."""
+    import csv  # here: only --mount parses CSV (~0.7 ms to import)
+
     try:
         fields = next(csv.reader([spec]))
     except (csv.Error, StopIteration) as err:

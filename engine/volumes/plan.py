@@ -16,14 +16,16 @@ import contextlib
 import os
 import posixpath
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidArgument
 from ..runtime.state import ContainerStore
 from ..types import CreateOptions
 from . import mounts as mp
-from .store import VolumeStore
 from .usage import users_of
+
+if TYPE_CHECKING:
+    from .store import VolumeStore
 
 
 def requests(opts: CreateOptions, image_volumes: dict[str, Any] | None,

@@ -208,11 +208,13 @@ def _spare_pids(root: Path) -> list[int]:
 def test_a_spare_monitor_takes_the_next_start_and_leaves_with_the_zygote(zroot: Path) -> None:
     assert pydock(zroot, "run", "-d", "--name", "s1", IMAGE, "sleep", "60").returncode == 0
     (zpid,) = _zygote_pids(zroot)
+    eventually(lambda: len(_spare_pids(zroot)) == 1, timeout=5)  # forked once idle
     (spare,) = _spare_pids(zroot)
     assert int(_status(spare, "PPid")) == zpid
     # The next start is served by that very process, and a new spare waits.
     assert pydock(zroot, "run", "-d", "--name", "s2", IMAGE, "sleep", "60").returncode == 0
     assert _monitor_pid(zroot, inspect(zroot, "s2")["Id"]) == spare
+    eventually(lambda: len(_spare_pids(zroot)) == 1, timeout=5)
     (second,) = _spare_pids(zroot)
     assert second != spare
     # It holds no other start's ready pipe: a failing start still ends at once.
