@@ -30,11 +30,14 @@ from .state import ContainerStore
 
 class Monitor:
     def __init__(self, root: Path, cid: str, ready_fd: int, wait_attach: bool,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, started_fd: int = -1) -> None:
         # A zygote-forked monitor gets its front end's environment as ``env`` and
         # applies it only before work that reads it (apply_env): rewriting
         # os.environ costs an idle monitor a few hundred KB of private pages.
         self.env = env
+        # Closed once the first start is over: the zygote forks its next spare monitor
+        # then, not while this start needs the CPUs (zygote_server).
+        self.started_fd = started_fd
         self.cfg = EngineConfig(root=root, cgroup_parent=default_cgroup_parent(env))
         self.store = ContainerStore(self.cfg.containers_dir, self.cfg.locks_dir)
         self.cid = cid
@@ -64,6 +67,9 @@ class Monitor:
         if self.ready_fd >= 0:
             os.close(self.ready_fd)
             self.ready_fd = -1
+        if self.started_fd >= 0:
+            os.close(self.started_fd)
+            self.started_fd = -1
 
     def update(self, **fields: Any) -> dict[str, Any]:
         # Runtime state only: after an OS crash the previous record is as valid
@@ -166,7 +172,7 @@ def main(argv: list[str]) -> int:
 
 
 def detached(root: Path, cid: str, ready_fd: int, wait_attach: bool,
-             env: dict[str, str] | None = None) -> int:
+             env: dict[str, str] | None = None, started_fd: int = -1) -> int:
     """The monitor proper, once detached from its caller; zygote-forked monitors start here."""
     os.setsid()
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
@@ -179,7 +185,7 @@ def detached(root: Path, cid: str, ready_fd: int, wait_attach: bool,
     os.dup2(log, 2)
     os.close(devnull)
     os.close(log)
-    mon = Monitor(root, cid, ready_fd, wait_attach, env)
+    mon = Monitor(root, cid, ready_fd, wait_attach, env, started_fd)
     try:
         return mon.run()
     except BaseException as err:

@@ -11,7 +11,7 @@ unshares the PID namespace, so the monitor can start the next run), exits once
 the container runs, and the monitor, a child subreaper, is its nearest ancestor
 that reaps (the starter is not one: the attribute is not inherited across fork).
 
-    monitor ─ fork ─► starter: cgroup, overlay, volumes, init, record "running",
+    monitor ─ fork ─► starter: overlay, volumes, init (its cgroup meanwhile), "running",
                                tell the front end
             ◄── report {pid, oom_before, streams} + fds (outputs, pty, stdin) ──┘
                                then, off the start path, the late cgroup join; exit
@@ -62,6 +62,8 @@ def launch(sess: Session) -> Report:
     pid = os.fork()
     if pid == 0:
         ours.close()
+        if sess.mon.started_fd >= 0:
+            os.close(sess.mon.started_fd)  # the monitor's to close (Monitor.close_ready)
         code = 1
         try:
             sess.mon.apply_env()
@@ -108,37 +110,48 @@ def _start(sess: Session, sock: socket.socket) -> None:
         ours = {"monitor_pid": monitor, "monitor_start": proc_start_time(monitor)}
     spec = json.loads((cdir / "config.json").read_text())
     driver = get_driver(mon.cfg)
-    try:  # the record's HostConfig is the truth: `update` may have changed it
+    runtime = sess.rec.get("runtime", "pydock")
+
+    def make_cgroup() -> Any:
+        # The record's HostConfig is the truth: `update` may have changed it.
         cg = driver.create(mon.cid, _limits(sess.rec))
         warnings = list(cg.warnings)
-        if sess.rec.get("runtime", "pydock") == "pydock":
-            # runc/crun write the device rules themselves from the same spec.
+        if runtime == "pydock":  # runc/crun write the device rules from the same spec
             warnings += driver.set_devices(
                 cg, spec["linux"].get("resources", {}).get("devices", []))
-    except EngineError as err:
-        cleanup_cgroup(driver, driver.handle(mon.cid))
-        sess.record_exit(125, False, error=str(err), started=False)
-        _report(sock, {"error": {"code": 125, "message": str(err)}}, [])
-        return
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)  # monitor.log
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)  # monitor.log
+        oom_before.append(driver.oom_killed_count(cg))  # before anything of ours runs
+        return cg
+
+    # On v1 the built-in init joins its cgroup itself, after its mounts: the cgroup
+    # is made meanwhile (start_builtin). Otherwise it must exist before the fork.
+    early = runtime == "pydock" and driver.version == "v1"
+    oom_before: list[int] = []
+    cg = None
+    if not early:
+        try:
+            cg = make_cgroup()
+        except EngineError as err:
+            cleanup_cgroup(driver, driver.handle(mon.cid))
+            sess.record_exit(125, False, error=str(err), started=False)
+            _report(sock, {"error": {"code": 125, "message": str(err)}}, [])
+            return
     rootfs.mount_overlay(mon.cfg.snapshots_dir, sess.rec["image_chain_ids"], cdir)
-    oom_before = driver.oom_killed_count(cg)
-    runtime = sess.rec.get("runtime", "pydock")
     pid = 0
     try:
         netvol.populate_volumes(sess)
         if runtime == "pydock":
             from .start_builtin import start_builtin
 
-            pid, pidfd = start_builtin(sess, spec, driver, cg)
+            pid, pidfd, cg = start_builtin(sess, spec, driver, cg, make_cgroup)
         else:
             from . import session_oci
 
             pid, pidfd = session_oci.start(sess, spec, runtime)
     except StartError as err:
         sess.close_io()
-        cleanup_cgroup(driver, cg)
+        cleanup_cgroup(driver, cg if cg is not None else driver.handle(mon.cid))
         sess.record_exit(err.code, False, error=str(err), started=False)
         _report(sock, {"error": {"code": err.code, "message": str(err)}, "pid": err.pid}, [])
         return
@@ -148,7 +161,7 @@ def _start(sess: Session, sock: socket.socket) -> None:
     mon.emit("start", rec)
     mon.tell({"state": "running", "pid": pid})
     streams, fds = sess.handover()
-    _report(sock, {"pid": pid, "oom_before": oom_before, "streams": streams}, fds)
+    _report(sock, {"pid": pid, "oom_before": oom_before[0], "streams": streams}, fds)
     if sess.late_join and not select.select([pidfd], [], [], 0)[0]:
         _join_rest(driver, cg, pid)  # (pointless once the container has exited)
 

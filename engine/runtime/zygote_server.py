@@ -17,13 +17,13 @@ this process writes after a fork becomes a private copy in every monitor forked
 before (an idle monitor's cost is its private pages).
 
 Monitors are forked directly (SIGCHLD is ignored, so the kernel reaps them), one
-ahead of its request: a *spare* child waits on a socket pair, takes the next
-request and its ready fd, and the zygote forks the next spare after it has
-answered and no request came for ``SPARE_DELAY``, so a start rarely waits for a
-fork of this process. Each monitor restores SIGCHLD, takes the requester's
-environment, directory and umask, names itself like a subprocess monitor in
-``ps`` and runs :func:`.monitor.detached` — never returning into this loop.
-Unlike a subprocess monitor it stays in the zygote's cgroups, not the
+ahead of its request: a *spare* child waits on a socket pair and takes the next
+request and its ready fd. It closes its end once its container has started, and
+only then does the zygote fork the next spare, so no start waits for a fork of
+this process nor shares the CPUs with one. Each monitor restores SIGCHLD, takes
+the requester's environment, directory and umask, names itself like a subprocess
+monitor in ``ps`` and runs :func:`.monitor.detached` — never returning into this
+loop. Unlike a subprocess monitor it stays in the zygote's cgroups, not the
 requester's. Errors of the zygote itself go to ``<root>/zygote.log``.
 """
 
@@ -55,7 +55,7 @@ from . import start_builtin as _start_builtin  # noqa: F401 - preloaded: every s
 from .zygote import SOCKET, identity
 
 TICK = 2.0
-SPARE_DELAY = 0.005
+SPARE_DELAY = 0.02  # after a start that found no spare: a quiet moment
 IDLE_ENV = "PYDOCK_ZYGOTE_IDLE"
 _CID = re.compile(r"[0-9a-f]{64}")
 
@@ -102,16 +102,25 @@ class Zygote:
             libc.inotify_add_watch(self.watch, root.parent, libc.IN_DELETE | libc.IN_MOVED_FROM)
         self.last = time.monotonic()
         self.spare: socket.socket | None = None  # a monitor forked ahead: _spare_fork
+        self.handed: socket.socket | None = None  # the last spare used, until it has started
 
     def serve(self) -> None:
         while self._current():
-            # The next spare is forked once no request came for SPARE_DELAY: right
-            # after a hand-over the new monitor needs the CPUs (the scheduler tends
-            # to wake it next to its waker), and in a burst of starts forking on
-            # demand costs the same.
-            wait = SPARE_DELAY if self.spare is None else TICK
-            ready, _, _ = select.select([self.listener.fileno(), self.watch], [], [], wait)
-            if not ready and self.spare is None:
+            # The next spare is forked once the last one has started its container
+            # (it closes its end of the pair), not while that start needs the CPUs;
+            # after a start that found no spare (a burst of them), once no request
+            # came for SPARE_DELAY.
+            fds = [self.listener.fileno(), self.watch]
+            if self.handed is not None:
+                fds.append(self.handed.fileno())
+            idle = self.spare is None and self.handed is None
+            ready, _, _ = select.select(fds, [], [], SPARE_DELAY if idle else TICK)
+            if self.handed is not None and self.handed.fileno() in ready:
+                self.handed.close()  # that start is over (or its monitor died)
+                self.handed = None
+                ready.remove(fds[2])
+                idle = self.spare is None
+            if idle and not ready:
                 with contextlib.suppress(OSError):
                     self._spare_fork(None)
                 continue
@@ -183,15 +192,22 @@ class Zygote:
         return _module_stamps_of(self.stamps) != self.stamps
 
     def _hand_to_spare(self, data: bytes, ready_fd: int) -> bool:
-        """Give the request to the monitor forked ahead of it; False: none is waiting."""
+        """Give the request to the monitor forked ahead of it; False: none is waiting.
+
+        The spare keeps its end of the pair until its container has started
+        (Monitor.started_fd): its EOF tells :meth:`serve` to fork the next one.
+        """
         spare, self.spare = self.spare, None
         if spare is None:
             return False
-        with spare:
-            try:
-                socket.send_fds(spare, [data], [ready_fd])
-            except OSError:
-                return False  # it died: fork as before
+        try:
+            socket.send_fds(spare, [data], [ready_fd])
+        except OSError:
+            spare.close()
+            return False  # it died: fork as before
+        if self.handed is not None:
+            self.handed.close()  # a start still going: its successor is forked at the next
+        self.handed = spare
         return True
 
     def _spare_fork(self, conn: socket.socket | None) -> None:
@@ -215,18 +231,19 @@ class Zygote:
                 if obj is not None:
                     obj.close()
             os.close(self.watch)
+            if self.handed is not None:
+                self.handed.close()
             with contextlib.suppress(OSError):  # not a second zygote in `ps`
                 libc.set_cmdline(f"{sys.executable} -m engine.runtime.monitor {self.root} "
                                  "(spare)")
             data, fds, _, _ = socket.recv_fds(theirs, 1 << 20, 1)
-            theirs.close()
             if not data or len(fds) != 1:
                 os._exit(0)  # the zygote went away
             req = json.loads(data)
         except BaseException:  # noqa: BLE001 - a spare never returns into the loop
-            traceback.print_exc()
+            traceback.print_exc()  # zygote.log
             os._exit(0)
-        self._become_monitor(req, fds[0])
+        self._become_monitor(req, fds[0], theirs.detach())
 
     def _fork(self, req: dict[str, Any], ready_fd: int, conn: socket.socket) -> None:
         sys.stderr.flush()
@@ -236,11 +253,13 @@ class Zygote:
             for obj in (conn, self.listener):
                 obj.close()
             os.close(self.watch)
-            if self.spare is not None:
-                self.spare.close()
+            for pair in (self.spare, self.handed):
+                if pair is not None:
+                    pair.close()
         self._become_monitor(req, ready_fd)
 
-    def _become_monitor(self, req: dict[str, Any], ready_fd: int) -> NoReturn:
+    def _become_monitor(self, req: dict[str, Any], ready_fd: int,
+                        started_fd: int = -1) -> NoReturn:
         code = 1
         try:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # the monitor waits for its init
@@ -252,7 +271,7 @@ class Zygote:
                 libc.set_cmdline(f"{sys.executable} -m engine.runtime.monitor {self.root} "
                                  f"{req['cid']}")
             code = monitor.detached(self.root, req["cid"], ready_fd, bool(req["wait_attach"]),
-                                    req["env"])
+                                    req["env"], started_fd)
         finally:
             with contextlib.suppress(BaseException):
                 sys.stderr.flush()
@@ -263,9 +282,10 @@ class Zygote:
             if os.stat(self.root / SOCKET).st_ino == self.sock_ino:
                 os.unlink(self.root / SOCKET)
         self.listener.close()
-        if self.spare is not None:
-            self.spare.close()  # it reads EOF and exits
-            self.spare = None
+        for pair in (self.spare, self.handed):
+            if pair is not None:
+                pair.close()  # a waiting spare reads EOF and exits
+        self.spare = self.handed = None
 
 
 def _module_stamps_of(stamps: dict[str, tuple[int, int, int]]) -> dict[str, Any]:

@@ -238,3 +238,37 @@ def test_runc_applies_the_same_limits(rt: Path) -> None:
     cid = cid_of(rt, "rl")
     assert read_int(cg_file(rt, cid, "memory", "memory.limit_in_bytes", "memory.max")) == 40 * M
     assert read_int(cg_file(rt, cid, "pids", "pids.max", "pids.max")) == 25
+
+
+
+@pytest.mark.skipif(not Path("/sys/fs/cgroup/devices/cgroup.procs").exists(),
+                    reason="needs the v1 devices controller")
+def test_a_cgroup_that_cannot_be_made_fails_the_start_cleanly(
+        rt: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On v1 the init is forked before its cgroup is made (they overlap); a failure
+    to make it ends the start with 125 and one line, and nothing of ours runs.
+
+    The failure: a cgroup parent whose device list is empty, where the container's
+    device rules cannot be written (a child cannot allow more than its parent).
+    """
+    parent = f"pydock-test-nodev-{os.getpid()}"
+    devices = Path("/sys/fs/cgroup/devices") / parent
+    devices.mkdir()
+    (devices / "devices.deny").write_text("a")
+    monkeypatch.setenv("PYDOCK_CGROUP_PARENT", parent)
+    try:
+        r = pydock(rt, "run", "--rm", "--name", "nodev", IMAGE, "sh", "-c", "echo RAN")
+        assert r.returncode == 125, (r.returncode, r.stdout, r.stderr)
+        assert "RAN" not in r.stdout
+        assert len(r.stderr.strip().splitlines()) == 1 and "device" in r.stderr, r.stderr
+        assert pydock(rt, "ps", "-aq").stdout.strip() == ""  # --rm: nothing left behind
+        def container_cgroups() -> list[Path]:
+            return [d for base in Path("/sys/fs/cgroup").iterdir() if (base / parent).is_dir()
+                    for d in (base / parent).iterdir() if d.is_dir()]
+
+        eventually(lambda: not container_cgroups(), timeout=5, what="its cgroups gone")
+    finally:
+        get_driver(EngineConfig(root=rt, cgroup_parent=parent)).prune_parent()
+        for base in Path("/sys/fs/cgroup").iterdir():
+            if (base / parent).is_dir():
+                (base / parent).rmdir()
