@@ -217,11 +217,11 @@ def test_a_spare_monitor_takes_the_next_start_and_leaves_with_the_zygote(zroot: 
     eventually(lambda: len(_spare_pids(zroot)) == 1, timeout=5)
     (second,) = _spare_pids(zroot)
     assert second != spare
-    # It holds no other start's ready pipe: a failing start still ends at once.
-    r = pydock(zroot, "run", "--rm", IMAGE, "/no/such/program")
-    assert r.returncode == 127, r.stderr
+    # It holds no other start's ready pipe (a failing start still ends at once).
     fds = [os.readlink(f"/proc/{second}/fd/{fd}") for fd in os.listdir(f"/proc/{second}/fd")]
     assert not [f for f in fds if f.startswith("pipe:")], fds
+    r = pydock(zroot, "run", "--rm", IMAGE, "/no/such/program")
+    assert r.returncode == 127, r.stderr
     assert pydock(zroot, "rm", "-f", "s1", "s2").returncode == 0
     spares = _spare_pids(zroot)
     assert zygote.stop(zroot)
