@@ -98,7 +98,7 @@ def _stop_zygotes(base: Path) -> None:
     # one still here after 5 s is reported as a leak.
     end = time.monotonic() + 5
     while time.monotonic() < end and any("engine.runtime.zygote_server" in leak
-                                         for leak in _leaks(base)):
+                                         or "(spare)" in leak for leak in _leaks(base)):
         time.sleep(0.05)
 
 

@@ -58,6 +58,11 @@ _HOST_ROOT = Path("/sys/fs/cgroup")
 _host_layout: tuple[Mode, dict[str, Path]] | None = None
 
 
+def mode(root: Path) -> Mode:
+    """:func:`detect`, read once per process for the host's own hierarchy."""
+    return _layout(Path(root))[0]
+
+
 def _layout(root: Path) -> tuple[Mode, dict[str, Path]]:
     # The host's layout is read once per process: it cannot change under a
     # running container (a cgroupfs is only remounted with its cgroups empty),

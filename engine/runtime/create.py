@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..cgroups import detect, get_driver
+from ..cgroups import get_driver
+from ..cgroups.detect import mode as cgroup_mode
 from ..config import EngineConfig
 from ..errors import EngineError, InvalidArgument
 from ..fsutil import atomic_write_bytes, atomic_write_json
@@ -164,7 +165,7 @@ def _write_bundle(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
         hostname=hostname, tty=opts.tty, read_only=opts.read_only,
         privileged=opts.privileged, cap_add=opts.cap_add, cap_drop=_cap_drop(cfg, opts),
         security=c["security"], ulimits=opts.ulimits, network=opts.network,
-        cgroup_ns=detect(cfg.cgroup_root) == "v2",
+        cgroup_ns=cgroup_mode(cfg.cgroup_root) == "v2",
         etc_files={"/etc/hostname": cdir / "hostname", "/etc/hosts": cdir / "hosts",
                    "/etc/resolv.conf": cdir / "resolv.conf"},
         init_binary=c["init_bin"], cgroups_path=f"/{cfg.cgroup_parent}/{cid}",
@@ -183,7 +184,7 @@ def _cap_drop(cfg: EngineConfig, opts: CreateOptions) -> tuple[str, ...]:
     """On cgroup v2 pydock writes no device rules (that needs eBPF), so CAP_MKNOD is
     dropped unless asked for: without it a container cannot make a host disk node."""
     wants_mknod = any(c.upper().removeprefix("CAP_") in ("MKNOD", "ALL") for c in opts.cap_add)
-    if detect(cfg.cgroup_root) == "v2" and not opts.privileged and not wants_mknod:
+    if cgroup_mode(cfg.cgroup_root) == "v2" and not opts.privileged and not wants_mknod:
         return (*opts.cap_drop, "MKNOD")
     return opts.cap_drop
 

@@ -60,13 +60,15 @@ def _nothing_left(root: Path, ns: NetNS) -> None:
     wait_for(lambda: ns.veths() == [], what="veths gone")
     assert netns_mounts(root) == []
     assert all(not v for v in leases(root).values())
-    # No monitor (hence no port proxy) is left; the root's monitor zygote may idle on.
+    # No monitor (hence no port proxy) is left; the root's monitor zygote (and the
+    # spare monitor it keeps ready) may idle on.
     assert [p for p in processes_mentioning(str(root)) if not _is_zygote(p)] == []
 
 
 def _is_zygote(pid: int) -> bool:
     try:
-        return b"zygote_server" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"zygote_server" in cmd or b"(spare)" in cmd
     except OSError:
         return True  # gone meanwhile: not a leak either
 
