@@ -56,6 +56,7 @@ from .zygote import SOCKET, identity
 
 TICK = 2.0
 SPARE_DELAY = 0.02  # after a start that found no spare: a quiet moment
+HANDED_MAX = 2.0  # a start takes milliseconds; one still going after this is waiting
 IDLE_ENV = "PYDOCK_ZYGOTE_IDLE"
 _CID = re.compile(r"[0-9a-f]{64}")
 
@@ -103,6 +104,7 @@ class Zygote:
         self.last = time.monotonic()
         self.spare: socket.socket | None = None  # a monitor forked ahead: _spare_fork
         self.handed: socket.socket | None = None  # the last spare used, until it has started
+        self.handed_at = 0.0
 
     def serve(self) -> None:
         while self._current():
@@ -115,10 +117,14 @@ class Zygote:
                 fds.append(self.handed.fileno())
             idle = self.spare is None and self.handed is None
             ready, _, _ = select.select(fds, [], [], SPARE_DELAY if idle else TICK)
-            if self.handed is not None and self.handed.fileno() in ready:
-                self.handed.close()  # that start is over (or its monitor died)
+            if self.handed is not None and (self.handed.fileno() in ready or
+                                            time.monotonic() - self.handed_at > HANDED_MAX):
+                # That start is over (or its monitor died, or it still waits for a
+                # client that never came: then a spare must not wait on it forever).
+                self.handed.close()
                 self.handed = None
-                ready.remove(fds[2])
+                if fds[2] in ready:
+                    ready.remove(fds[2])
                 idle = self.spare is None
             if idle and not ready:
                 with contextlib.suppress(OSError):
@@ -207,7 +213,7 @@ class Zygote:
             return False  # it died: fork as before
         if self.handed is not None:
             self.handed.close()  # a start still going: its successor is forked at the next
-        self.handed = spare
+        self.handed, self.handed_at = spare, time.monotonic()
         return True
 
     def _spare_fork(self, conn: socket.socket | None) -> None:
