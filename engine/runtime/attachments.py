@@ -7,6 +7,7 @@ volume store lock together with the volumes it references, so a concurrent
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..config import EngineConfig
@@ -40,8 +41,13 @@ def check(cfg: EngineConfig, store: ContainerStore, opts: CreateOptions,
 
 
 def create_record(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
-                  name: str | None, att: Attachments, opts: CreateOptions) -> dict[str, Any]:
-    """Record the plan and persist the container with its volumes, atomically for ``rm``."""
+                  name: str | None, att: Attachments, opts: CreateOptions,
+                  write_files: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Record the plan and persist the container with its volumes, atomically for ``rm``.
+
+    ``write_files`` writes the bundle (it needs the volumes' mounts) into the new
+    directory before the record makes the container exist.
+    """
     netplan.record(rec, att.net, opts)
     hc = rec["host_config"]
     hc["Binds"] = list(opts.volumes) or None
@@ -50,24 +56,17 @@ def create_record(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
     hc["Mounts"] = list(opts.mounts) or None
     if not att.mounts:  # no volume to reference: nothing a `volume rm` could race
         rec["mounts"] = []
+        write_files(rec)
         return store.create(rec, name)
     vols = volume_store(cfg)
     with vols.lock():
         rec["mounts"] = volplan.materialize(vols, att.mounts)
         try:
+            write_files(rec)
             return store.create(rec, name)
         except BaseException:
             volplan.discard(vols, rec["mounts"])
             raise
-
-
-def undo(cfg: EngineConfig, rec: dict[str, Any]) -> None:
-    """A create that failed after the record existed: drop the anonymous volumes it made."""
-    if not rec.get("mounts"):
-        return
-    vols = volume_store(cfg)
-    with vols.lock():
-        volplan.discard(vols, rec.get("mounts") or [])
 
 
 def hosts_text(rec: dict[str, Any], base: str, host_file: str | None) -> str:

@@ -129,16 +129,18 @@ def create(cfg: EngineConfig, store: ContainerStore, opts: CreateOptions, image:
                   "finished_at": 0.0, "error": "", "oom_killed": False, "restart_count": 0,
                   "paused": False, "manual_stop": False, "monitor_pid": 0},
     }
-    rec = attachments.create_record(cfg, store, rec, name, c["att"], opts)
+    rec["id"] = store.new_dir()
     try:
-        _write_bundle(cfg, store, rec, opts, c)
+        # The bundle first, the record last: one write of it (and its fsyncs) makes
+        # the container exist, with every file it needs already in place.
+        return attachments.create_record(
+            cfg, store, rec, name, c["att"], opts,
+            lambda r: _write_bundle(cfg, store, r, opts, c))
     except BaseException:
-        import shutil
+        import shutil  # only on failure (create_record has dropped new volumes itself)
 
         shutil.rmtree(store.dir(rec["id"]), ignore_errors=True)
-        attachments.undo(cfg, rec)
         raise
-    return rec
 
 
 def _write_bundle(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
@@ -152,8 +154,8 @@ def _write_bundle(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
     args = c["args"]
     if c["init_bin"] is not None:
         args = [specmod.INIT_PATH, "--", *args]
-    # sync="file" here: the final store.save fsyncs cdir, which makes every
-    # rename in it durable at once (4 directory fsyncs fewer, same guarantee).
+    # sync="file" here: the record's save (sync="all") fsyncs cdir, which makes
+    # every rename in it durable at once (4 directory fsyncs fewer, same guarantee).
     atomic_write_bytes(cdir / "hostname", f"{hostname}\n".encode(), sync="file")
     hosts = attachments.hosts_text(rec, HOSTS, _host_file("/etc/hosts", HOSTS))
     atomic_write_bytes(cdir / "hosts", hosts.encode(), sync="file")
@@ -177,7 +179,6 @@ def _write_bundle(cfg: EngineConfig, store: ContainerStore, rec: dict[str, Any],
     atomic_write_json(cdir / "config.json", spec, sync="file")
     for d in ("upper", "work", "merged"):
         (cdir / d).mkdir(mode=0o755, exist_ok=True)
-    store.save(rec)  # sync="all": also persists the entries above
 
 
 def _cap_drop(cfg: EngineConfig, opts: CreateOptions) -> tuple[str, ...]:

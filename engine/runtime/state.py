@@ -113,8 +113,20 @@ class ContainerStore:
             raise Conflict(f"multiple containers found with provided prefix: {ref}")
         raise ContainerNotFound(ref)
 
+    def new_dir(self) -> str:
+        """A fresh container ID and its directory, invisible until :meth:`create` commits."""
+        # os.urandom, as secrets.token_hex: secrets would import hmac and hashlib (~4 ms).
+        cid = os.urandom(32).hex()
+        self.dir(cid).mkdir(parents=True, mode=0o700)
+        return cid
+
     def create(self, rec: dict[str, Any], wanted_name: str | None) -> dict[str, Any]:
-        """Give ``rec`` a fresh ID and a unique name and persist it atomically."""
+        """Give ``rec`` a unique name and persist it atomically: the container exists.
+
+        ``rec["id"]`` comes from :meth:`new_dir`, where the caller has written the
+        container's other files: a directory without ``state.json`` is not a
+        container to any reader, so the record is the commit point.
+        """
         with file_lock(self.locks / "names.lock"):
             taken = {r.get("name"): r["id"] for r in self.all()}
             if wanted_name:
@@ -126,12 +138,8 @@ class ContainerStore:
                 name = wanted_name
             else:
                 name = _random_name({str(n) for n in taken if n})
-            # os.urandom, as secrets.token_hex: secrets would import hmac and hashlib (~4 ms).
-            cid = os.urandom(32).hex()
-            rec = dict(rec, id=cid, name=name)
-            d = self.dir(cid)
-            d.mkdir(parents=True, mode=0o700)
-            self.save(rec)
+            rec = dict(rec, name=name)
+            self.save(rec)  # sync="all": the directory's other entries become durable too
         return rec
 
     def rename(self, cid: str, new: str) -> None:
