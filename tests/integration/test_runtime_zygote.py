@@ -36,7 +36,8 @@ def zroot(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     zygote.stop(root)
 
 
-def _zygote_pids(root: Path) -> list[int]:
+def _pids_with(root: Path, *words: bytes) -> list[int]:
+    """Processes whose command line has ``root`` and every one of ``words`` as arguments."""
     out = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
@@ -44,9 +45,13 @@ def _zygote_pids(root: Path) -> list[int]:
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"engine.runtime.zygote_server" in cmd and str(root).encode() in cmd:
+            if all(w in cmd for w in (str(root).encode(), *words)):
                 out.append(int(pid))
     return out
+
+
+def _zygote_pids(root: Path) -> list[int]:
+    return _pids_with(root, b"engine.runtime.zygote_server")
 
 
 def _status(pid: int, key: str) -> str:
@@ -192,17 +197,7 @@ def test_survives_its_front_end(zroot: Path) -> None:
 
 
 def _spare_pids(root: Path) -> list[int]:
-    out = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"engine.runtime.monitor" in cmd and str(root).encode() in cmd \
-                    and b"(spare)" in cmd:
-                out.append(int(pid))
-    return out
+    return _pids_with(root, b"engine.runtime.monitor", b"(spare)")
 
 
 def test_a_spare_monitor_takes_the_next_start_and_leaves_with_the_zygote(zroot: Path) -> None:
