@@ -33,15 +33,15 @@ def loopback_up() -> None:
 
 
 def run(spec: dict[str, Any], *, sync_r: int, err_w: int, console: socket.socket | None,
-        stdio: tuple[int, int, int], cgroup2: bool, cgroup_fds: Sequence[int] = (),
+        stdio: tuple[int, int, int], cgroup2: bool,
         cgroup_paths: Sequence[str] = ()) -> NoReturn:
     """Become the container; never returns. Errors go to ``err_w`` as JSON.
 
-    ``cgroup_fds``/``cgroup_paths``: v1 ``tasks`` files to join by writing "0" (see
+    ``cgroup_paths``: v1 ``tasks`` files to join by writing "0" (see
     ``CgroupDriver.self_join_files``); the monitor placed us in the rest.
     """
     try:
-        _run(spec, sync_r, err_w, console, stdio, cgroup2, cgroup_fds, cgroup_paths)
+        _run(spec, sync_r, err_w, console, stdio, cgroup2, cgroup_paths)
     except init.InitError as err:
         init.report(err_w, err.code, str(err))
     except EngineError as err:
@@ -55,13 +55,12 @@ def run(spec: dict[str, Any], *, sync_r: int, err_w: int, console: socket.socket
 
 
 def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket | None,
-         stdio: tuple[int, int, int], cgroup2: bool, cgroup_fds: Sequence[int],
-         cgroup_paths: Sequence[str]) -> NoReturn:
+         stdio: tuple[int, int, int], cgroup2: bool, cgroup_paths: Sequence[str]) -> NoReturn:
     flags = os.CLONE_NEWNS | os.CLONE_NEWUTS | os.CLONE_NEWIPC
     kinds = {n["type"] for n in spec["linux"]["namespaces"]}
     if "cgroup" in kinds:
         # The cgroup namespace, unshared next, must be rooted at the container's cgroup.
-        _wait_for_cgroup(sync_r, cgroup_fds, cgroup_paths)
+        _wait_for_cgroup(sync_r, cgroup_paths)
     netns = next((n.get("path") for n in spec["linux"]["namespaces"]
                   if n["type"] == "network"), None)
     if netns:
@@ -87,7 +86,7 @@ def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket |
         # cgroup work, and we join the v1 hierarchies ourselves (a cgroup.procs
         # write by the monitor first waits out an RCU grace period, ~10 ms).
         # Nothing of the container's own runs before this point.
-        _wait_for_cgroup(sync_r, cgroup_fds, cgroup_paths)
+        _wait_for_cgroup(sync_r, cgroup_paths)
     if pty is not None and console is not None:
         init.send_fd(console, pty[0])
         os.close(pty[0])
@@ -112,17 +111,13 @@ def _run(spec: dict[str, Any], sync_r: int, err_w: int, console: socket.socket |
     _become(spec, proc, err_w, filt)
 
 
-def _wait_for_cgroup(sync_r: int, cgroup_fds: Sequence[int],
-                     cgroup_paths: Sequence[str] = ()) -> None:
+def _wait_for_cgroup(sync_r: int, cgroup_paths: Sequence[str]) -> None:
     # EOF instead of "g": the monitor died before placing us, or could not make
     # our cgroup; never run unconfined.
     ok = os.read(sync_r, 1) == b"g"
     os.close(sync_r)
     if not ok:
         raise init.InitError(125, "container init: the monitor did not set up the cgroup")
-    for fd in cgroup_fds:
-        os.write(fd, b"0")  # this thread, into the cgroup of that tasks file
-        os.close(fd)
     for path in cgroup_paths:  # made by the starter while we mounted (still the host's view)
         fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
         try:

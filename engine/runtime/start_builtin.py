@@ -16,7 +16,6 @@ import os
 import select
 import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import EngineError
@@ -41,13 +40,8 @@ def start_builtin(sess: Session, spec: dict[str, Any], driver: Any, cg: Any,
     console_parent, console_child = socket.socketpair() if tty else (None, None)
     child_ends: list[int] = [sync_r, err_w]
     stdio = sess.stdio(tty, child_ends)
-    join_fds: list[int] = []
-    join_paths: list[str] = []
-    if cg is None:
-        join_paths = [str(p) for p in driver.self_join_files(driver.handle(sess.mon.cid))]
-    else:
-        join_fds = _open_joins(driver.self_join_files(cg))  # v1: the init joins itself
-    child_ends += join_fds
+    # v1: the init joins its cgroup itself, by path, once told to go.
+    join_paths = [str(p) for p in driver.self_join_files(driver.handle(sess.mon.cid))]
     # No fork happens in this process after this one: once PID 1 of a
     # namespace exits, the kernel refuses new processes in it.
     os.unshare(os.CLONE_NEWPID)
@@ -60,8 +54,7 @@ def start_builtin(sess: Session, spec: dict[str, Any], driver: Any, cg: Any,
         if console_parent is not None:
             console_parent.close()
         child.run(spec, sync_r=sync_r, err_w=err_w, console=console_child,
-                  stdio=stdio, cgroup2=driver.version == "v2", cgroup_fds=join_fds,
-                  cgroup_paths=join_paths)
+                  stdio=stdio, cgroup2=driver.version == "v2", cgroup_paths=join_paths)
     for fd in child_ends:
         os.close(fd)
     if console_child is not None:
@@ -77,7 +70,7 @@ def start_builtin(sess: Session, spec: dict[str, Any], driver: Any, cg: Any,
             select.select([pidfd], [], [])
             os.close(pidfd)
             raise StartError(125, str(cg_err), pid) from cg_err
-    if join_fds or join_paths:
+    if join_paths:
         sess.late_join = True
     else:
         driver.add_pid(cg, pid)
@@ -94,19 +87,6 @@ def start_builtin(sess: Session, spec: dict[str, Any], driver: Any, cg: Any,
         err = json.loads(failure)
         raise StartError(int(err["code"]), str(err["message"]), pid)
     return pid, pidfd, cg
-
-
-def _open_joins(files: list[Path]) -> list[int]:
-    """Open the files the init writes "0" to (cgroups.base.self_join_files) before fork."""
-    fds: list[int] = []
-    for f in files:
-        try:
-            fds.append(os.open(f, os.O_WRONLY | os.O_CLOEXEC))
-        except OSError as err:
-            for fd in fds:
-                os.close(fd)
-            raise StartError(125, f"cgroup {f.parent}: {err.strerror}") from err
-    return fds
 
 
 def _read_all(fd: int) -> bytes:
