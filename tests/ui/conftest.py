@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +60,7 @@ def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh root, made the default root.
 
     Under pytest's tmp_path rather than the shared per-run base of tests/conftest.py:
@@ -71,7 +72,12 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """
     root = tmp_path / "root"
     monkeypatch.setenv("PYDOCK_ROOT", str(root))
-    return root
+    yield root
+    # A test that started a container left the root's monitor zygote (and its spare)
+    # idling; pytest keeps tmp_path, so it would linger for its idle timeout.
+    from engine.runtime import zygote
+
+    zygote.stop(root)
 
 
 @pytest.fixture
