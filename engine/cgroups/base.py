@@ -253,6 +253,8 @@ class CgroupDriver(ABC):
 
     def _unique_dirs(self, handle: CgroupHandle) -> list[Path]:
         # Co-mounted v1 controllers (cpu,cpuacct) share one directory.
+        if len(handle.dirs) == 1:
+            return [handle.dirs[0][1]]
         seen: dict[str, Path] = {}
         for _c, d in handle.dirs:
             seen.setdefault(os.path.realpath(d), d)

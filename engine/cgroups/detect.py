@@ -18,7 +18,8 @@ from engine.config import EngineConfig
 from engine.errors import Unavailable
 
 from .base import CgroupDriver
-from .v1 import V1Driver, mounted_controllers
+from .v1 import V1Driver
+from .v1_fs import mounted_controllers
 from .v2 import V2Driver
 
 Mode = Literal["v1", "v2", "hybrid"]

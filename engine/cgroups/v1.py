@@ -26,44 +26,12 @@ from ._fs import (
     write_text,
 )
 from .base import CgroupDriver, CgroupHandle, Limits, check_name, check_parent
+from .v1_fs import device_rule_line, make_dirs, mounted_controllers
 from .v2 import frozen_state, prune, set_frozen
 
-CONTROLLERS = ("cpu", "cpuacct", "cpuset", "memory", "pids", "freezer", "blkio", "devices")
 # Where pids() looks: any hierarchy holds every task; the freezer is the one runc reads.
 _PRIMARY = ("freezer", "pids", "memory", "cpu", "cpuacct", "blkio", "devices", "cpuset",
             "unified")
-
-
-def mounted_controllers(cgroup_root: Path) -> dict[str, Path]:
-    """Controller → hierarchy root, from the directories under ``cgroup_root``.
-
-    A directory counts when it has ``cgroup.procs`` (an unmounted mount point does
-    not); ``cpu,cpuacct`` maps both names. Reading mountinfo instead would tie
-    the driver to the real host and break fixture trees.
-    """
-    out: dict[str, Path] = {}
-    try:
-        entries = sorted(os.scandir(cgroup_root), key=lambda e: e.name)
-    except FileNotFoundError:
-        return out
-    for entry in entries:
-        names = [n for n in entry.name.split(",") if n in CONTROLLERS]
-        if not names or not os.path.exists(os.path.join(entry.path, "cgroup.procs")):
-            continue
-        for n in names:
-            out.setdefault(n, Path(entry.path))
-    return out
-
-
-def device_rule_line(rule: dict[str, Any]) -> str:
-    """``c 1:3 rwm`` from an OCI device rule; ``a`` alone means every device."""
-    kind = rule.get("type", "a")
-    access = rule.get("access", "rwm")
-    if kind == "a" and rule.get("major") is None and rule.get("minor") is None:
-        return "a"
-    major = "*" if rule.get("major") is None else str(rule["major"])
-    minor = "*" if rule.get("minor") is None else str(rule["minor"])
-    return f"{kind} {major}:{minor} {access}"
 
 
 def _num(value: int) -> str:
@@ -85,6 +53,7 @@ class V1Driver(CgroupDriver):
         self.mounts = dict(mounts) if mounts is not None else mounted_controllers(self.cgroup_root)
         if unified is not None:
             self.mounts["unified"] = Path(unified)
+        self._real_mounts: dict[str, str] | None = None
 
     @staticmethod
     def plan_writes(limits: Limits) -> list[Write]:
@@ -127,24 +96,23 @@ class V1Driver(CgroupDriver):
         h = self.handle(name)
         try:
             for ctrl, d in h.dirs:
-                self._make(self.mounts[ctrl], d, cpuset=ctrl == "cpuset")
+                make_dirs(self.mounts[ctrl], str(d), cpuset=ctrl == "cpuset")
         except OSError as err:
             raise translate(err, f"create cgroup {h.relpath}") from err
         warnings = self.set_limits(h, limits) if limits is not None else []
         return replace(h, warnings=tuple(warnings))
 
-    def _make(self, base: Path, target: Path, *, cpuset: bool) -> None:
-        level = base
-        for part in target.relative_to(base).parts:
-            above, level = level, level / part
-            level.mkdir(exist_ok=True)
-            if cpuset:
-                # A new cpuset starts with no CPUs and no memory nodes, and the kernel
-                # refuses tasks (ENOSPC) until both are set: inherit the parent's.
-                for f in ("cpuset.cpus", "cpuset.mems"):
-                    mine = read_text(level / f)
-                    if mine is not None and not mine.strip():
-                        write_text(level / f, (read_text(above / f) or "").strip())
+    def _unique_dirs(self, handle: CgroupHandle) -> list[Path]:
+        # As the base class, but the co-mount test resolves each hierarchy's root
+        # once per driver instead of every path on every call (≈100 lstats a start).
+        real = self._real_mounts
+        if real is None:
+            real = self._real_mounts = {c: os.path.realpath(b) for c, b in self.mounts.items()}
+        seen: dict[str, Path] = {}
+        for c, d in handle.dirs:
+            ours = c in real and str(d) == f"{self.mounts[c]}{handle.relpath}"
+            seen.setdefault(real[c] + handle.relpath if ours else os.path.realpath(d), d)
+        return list(seen.values())
 
     def add_pid(self, handle: CgroupHandle, pid: int) -> None:
         for d in self._unique_dirs(handle):
@@ -240,12 +208,23 @@ class V1Driver(CgroupDriver):
         d = handle.dir("devices")
         if d is None or not d.is_dir():
             return ["the devices controller is not mounted: device rules not enforced"]
-        for rule in rules:
-            line = device_rule_line(rule)
-            try:
-                write_text(d / ("devices.allow" if rule.get("allow") else "devices.deny"), line)
-            except OSError as err:
-                raise translate(err, f"set device rule {line!r}") from err
+        # One open per file, one write per rule: the kernel parses each write as
+        # one rule, and a dozen opens of cgroupfs files cost more than the writes.
+        fds: dict[str, int] = {}
+        try:
+            for rule in rules:
+                line = device_rule_line(rule)
+                name = "devices.allow" if rule.get("allow") else "devices.deny"
+                try:
+                    fd = fds.get(name)
+                    if fd is None:
+                        fd = fds[name] = os.open(d / name, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC)
+                    os.write(fd, line.encode())
+                except OSError as err:
+                    raise translate(err, f"set device rule {line!r}") from err
+        finally:
+            for fd in fds.values():
+                os.close(fd)
         return []
 
     def _kill_file(self, handle: CgroupHandle) -> Path | None:

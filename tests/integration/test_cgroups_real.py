@@ -166,6 +166,28 @@ def test_v1_lifecycle(config: EngineConfig, parent: str, procs: list[subprocess.
 
 
 @needs_v1
+def test_v1_cpuset_parent_clones_into_the_next_cgroup(
+        config: EngineConfig, parent: str, procs: list[subprocess.Popen[bytes]],
+        cleanup: list[tuple[CgroupDriver, CgroupHandle]]) -> None:
+    # The first cgroup copies the parent's CPUs and nodes itself and sets
+    # clone_children on our parent (never on the hierarchy's root); the kernel fills
+    # the next one at mkdir. Both must accept a task (ENOSPC when a cpuset is empty).
+    drv = get_driver(config, parent)
+    root_flag = (CGROUP / "cpuset" / "cgroup.clone_children").read_text()
+    handles = [drv.create(n) for n in ("c1", "c2")]
+    cleanup.extend((drv, h) for h in handles)
+    assert (CGROUP / "cpuset" / parent / "cgroup.clone_children").read_text().strip() == "1"
+    assert (CGROUP / "cpuset" / "cgroup.clone_children").read_text() == root_flag
+    want = (CGROUP / "cpuset" / "cpuset.cpus").read_text().strip()
+    for h in handles:
+        assert (drv.paths(h)["cpuset"] / "cpuset.cpus").read_text().strip() == want
+        child = _sleeper(procs)
+        drv.add_pid(h, child.pid)
+        assert drv.pids(h) == [child.pid]
+        drv.kill_all(h)
+
+
+@needs_v1
 def test_v1_kill_without_cgroup_kill_freezes_and_signals(
         parent: str, procs: list[subprocess.Popen[bytes]],
         cleanup: list[tuple[CgroupDriver, CgroupHandle]]) -> None:
