@@ -197,24 +197,33 @@ class Lifecycle:
         """Once a ``--rm`` container has exited, return when its monitor has removed it.
 
         docker's ``run --rm`` waits for the "removed" condition, so the next command
-        never sees it. No-op for other containers; gives up if the monitor is gone
-        without removing it (killed), or after ``timeout``.
+        never sees it. The monitor does not record the exit of a container it is
+        about to remove, so the record may still say "running" here. No-op for
+        other containers; gives up if the monitor is gone without removing it
+        (killed), or after ``timeout``.
         """
+        state = self.store.dir(cid) / "state.json"
         end = time.time() + timeout
         gone_since = None
+        checked = 0.0
         while time.time() < end:
-            try:
-                rec = self.refresh(cid)
-            except NotFound:
+            # The monitor is a few ms from done: poll the record's presence (one
+            # stat), and look at the monitor itself every 20 ms.
+            if not state.exists():
                 return
-            st = rec["state"]
-            if not rec["host_config"].get("AutoRemove") or st["status"] in ACTIVE:
-                return
-            if not st.get("monitor_pid"):  # it clears this just before removing
-                gone_since = gone_since or time.time()
-                if time.time() - gone_since > 1.0:
+            if time.time() - checked > 0.02:
+                checked = time.time()
+                try:
+                    rec = self.refresh(cid)
+                except NotFound:
                     return
-            time.sleep(0.0005)  # the monitor is a few ms from done: a short poll is cheap
+                if not rec["host_config"].get("AutoRemove"):
+                    return
+                if not rec["state"].get("monitor_pid"):  # reconciled: it died
+                    gone_since = gone_since or time.time()
+                    if time.time() - gone_since > 1.0:
+                        return
+            time.sleep(0.0005)
 
     # -- helpers -----------------------------------------------------------------
     def _running(self, cid: str, verb: str) -> dict[str, Any]:

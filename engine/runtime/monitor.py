@@ -22,7 +22,6 @@ from typing import Any
 
 from ..config import EngineConfig, default_cgroup_parent
 from ..events import EventLog
-from ..fsutil import atomic_write_json
 from ..sys import libc
 from . import netvol, rootfs, seccomp_cache, session
 from .state import ContainerStore
@@ -206,10 +205,18 @@ def detached(root: Path, cid: str, ready_fd: int, wait_attach: bool,
 
 
 def write_exit(cdir: Path, code: int, oom: bool) -> None:
-    # Covers a monitor killed before its next update (the page cache survives
-    # that); after an OS crash a torn file reads as absent (lifecycle._read_exit).
-    atomic_write_json(cdir / "exit.json", {"exit_code": code, "oom_killed": oom,
-                                           "finished_at": time.time()}, sync="none")
+    """Covers a monitor killed before its next update (the page cache survives that).
+
+    Written in place, not through a temp file and a rename: only a front end that
+    found this monitor dead reads it (Lifecycle.refresh), so no reader races the
+    write, and a torn file (an OS crash, or a kill mid-write) reads as absent.
+    """
+    data = json.dumps({"exit_code": code, "oom_killed": oom, "finished_at": time.time()})
+    fd = os.open(cdir / "exit.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, data.encode())
+    finally:
+        os.close(fd)
 
 
 if __name__ == "__main__":

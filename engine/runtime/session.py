@@ -294,9 +294,17 @@ class Session:
         from .monitor import write_exit
 
         write_exit(self.mon.cdir, code, oom)
-        rec = self.mon.update(status="exited" if started else "created", exit_code=code,
-                              oom_killed=oom, finished_at=time.time(), pid=0, pid_start=0,
-                              error=error, paused=False)
+        fields = {"status": "exited" if started else "created", "exit_code": code,
+                  "oom_killed": oom, "finished_at": time.time(), "pid": 0, "pid_start": 0,
+                  "error": error, "paused": False}
+        if started and self.rec["host_config"].get("AutoRemove"):
+            # Removed next (Monitor._cleanup): the record is not written once more
+            # only to be deleted. Until then it says "running", and if the removal
+            # fails, it names a dead monitor, which readers fold with exit.json.
+            rec = self.rec
+            rec["state"].update(fields)
+        else:
+            rec = self.mon.update(**fields)
         if started:
             if oom:
                 self.mon.emit("oom", rec)
