@@ -63,20 +63,6 @@ def _terminal_columns() -> int:
 
 
 
-def _untranslated(message: str) -> str:
-    return message
-
-
-def _untranslated_n(singular: str, plural: str, n: int) -> str:
-    return singular if n == 1 else plural
-
-
-# argparse asks gettext for each message's translation as it builds a parser.
-# CPython ships no catalogue for argparse's domain, so every lookup (and the
-# locale import the first one causes, ~1.5 ms a command) returns the message.
-argparse._ = _untranslated  # type: ignore[attr-defined]
-argparse.ngettext = _untranslated_n  # type: ignore[attr-defined]
-
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
