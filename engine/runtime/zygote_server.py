@@ -53,25 +53,13 @@ from . import attach, monitor, seccomp_cache
 from . import removal as _removal  # noqa: F401 - preloaded: every --rm monitor uses it
 from . import start_builtin as _start_builtin  # noqa: F401 - preloaded: every starter uses it
 from .zygote import SOCKET, identity
+from .zygote_watch import CodeWatch
 
 TICK = 2.0
 SPARE_DELAY = 0.02  # after a start that found no spare: a quiet moment
 HANDED_MAX = 2.0  # a start takes milliseconds; one still going after this is waiting
 IDLE_ENV = "PYDOCK_ZYGOTE_IDLE"
 _CID = re.compile(r"[0-9a-f]{64}")
-
-
-def _module_stamps() -> dict[str, tuple[int, int, int]]:
-    """(mtime, size, inode) of every engine module this process has loaded."""
-    engine_dir = identity()["engine"] + os.sep
-    out = {}
-    for mod in list(sys.modules.values()):
-        path = getattr(mod, "__file__", None)
-        if path and path.startswith(engine_dir):
-            with contextlib.suppress(OSError):
-                st = os.stat(path)
-                out[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
-    return out
 
 
 class Zygote:
@@ -81,7 +69,6 @@ class Zygote:
         # Strings made once: the loop between forks should allocate as little as it can.
         self.root_str, self.sock_path = str(root), str(root / SOCKET)
         self.ident = identity()
-        self.stamps = _module_stamps()
         self.idle = float(os.environ.get(IDLE_ENV) or 300)
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         # Bind under a private name, then rename into place: a half-started
@@ -95,6 +82,7 @@ class Zygote:
         self.sock_ino = os.stat(tmp).st_ino
         os.rename(tmp, root / SOCKET)
         self.watch = libc.inotify_init1()
+        self.code = CodeWatch(self.watch, identity()["engine"])
         libc.inotify_add_watch(self.watch, root, libc.IN_DELETE_SELF | libc.IN_MOVE_SELF
                                | libc.IN_DELETE)  # zygote.sock goes first in an rm -r
         # The bound socket pins the root's dentry, so its IN_DELETE_SELF comes only
@@ -131,8 +119,7 @@ class Zygote:
                     self._spare_fork(None)
                 continue
             if self.watch in ready:
-                with contextlib.suppress(BlockingIOError):
-                    os.read(self.watch, 65536)  # what changed is re-checked by _current()
+                self.code.drain()  # the root's own changes are re-checked by _current()
                 continue
             if self.listener.fileno() in ready:
                 conn, _ = self.listener.accept()
@@ -172,7 +159,7 @@ class Zygote:
                 self.close()
                 _reply(conn, {"bye": os.getpid()})
                 return False
-            if any(req.get(k) != v for k, v in self.ident.items()) or self._changed():
+            if any(req.get(k) != v for k, v in self.ident.items()) or self.code.changed():
                 self.close()  # unlink first: the front end's next connect starts a new one
                 _reply(conn, {"stale": True})
                 return False
@@ -181,6 +168,8 @@ class Zygote:
             # Answered before the fork, with bytes made once: whatever this process
             # writes after a fork costs every monitor forked before a private copy
             # of the page. A failed fork closes the ready fd: the front end reads EOF.
+            # (Answering after handing to a spare was measured slower: the spare
+            # then competes with this process and the front end for the CPUs.)
             conn.sendall(OK_REPLY)
             if not self._hand_to_spare(data, fds[0]):
                 with contextlib.suppress(OSError):
@@ -193,9 +182,6 @@ class Zygote:
             for fd in fds:
                 with contextlib.suppress(OSError):
                     os.close(fd)
-
-    def _changed(self) -> bool:
-        return _module_stamps_of(self.stamps) != self.stamps
 
     def _hand_to_spare(self, data: bytes, ready_fd: int) -> bool:
         """Give the request to the monitor forked ahead of it; False: none is waiting.
@@ -292,17 +278,6 @@ class Zygote:
             if pair is not None:
                 pair.close()  # a waiting spare reads EOF and exits
         self.spare = self.handed = None
-
-
-def _module_stamps_of(stamps: dict[str, tuple[int, int, int]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for path in stamps:
-        try:
-            st = os.stat(path)
-            out[path] = (st.st_mtime_ns, st.st_size, st.st_ino)
-        except OSError:
-            out[path] = None
-    return out
 
 
 OK_REPLY = b'{"ok": true}\n'

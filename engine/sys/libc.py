@@ -295,7 +295,11 @@ def set_cmdline(title: str) -> None:
 # The zygote watches its engine root so it exits the moment the root is removed.
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
+IN_MODIFY = 0x2
+IN_ATTRIB = 0x4
 IN_MOVED_FROM = 0x40
+IN_MOVED_TO = 0x80
+IN_CREATE = 0x100
 IN_DELETE = 0x200
 IN_DELETE_SELF = 0x400
 IN_MOVE_SELF = 0x800
