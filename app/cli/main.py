@@ -39,12 +39,18 @@ COMMANDS = {
 
 class _Formatter(argparse.HelpFormatter):
     """argparse's own, minus ``import shutil`` for the width (bz2 and lzma with it: ~2.5 ms)
-    at the first argument of every command; the width is found the way shutil finds it."""
+    at the first argument of every command; the width is found the way shutil finds it,
+    once per process: argparse makes a formatter for every argument it adds (to check
+    its metavar), ~70 for ``run``."""
+
+    columns: int | None = None
 
     def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
                  width: int | None = None) -> None:
         if width is None:
-            width = _terminal_columns() - 2
+            if _Formatter.columns is None:
+                _Formatter.columns = _terminal_columns()
+            width = _Formatter.columns - 2
         super().__init__(prog, indent_increment, max_help_position, width)
 
 

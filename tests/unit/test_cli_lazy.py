@@ -115,6 +115,8 @@ def test_terminal_width_is_found_as_shutil_finds_it(monkeypatch: pytest.MonkeyPa
 def test_help_is_wrapped_as_argparse_wraps_it(monkeypatch: pytest.MonkeyPatch) -> None:
     def helps(columns: str) -> dict[str, str]:
         monkeypatch.setenv("COLUMNS", columns)
+        if main._Formatter is not argparse.HelpFormatter:
+            monkeypatch.setattr(main._Formatter, "columns", None)  # found once per process
         return _helps(main.build_parser((main.COMMANDS["run"],), "run"))
 
     ours = helps("40"), helps("120")
