@@ -48,15 +48,26 @@ def get_driver(config: EngineConfig, parent: str | None = None, *,
     """
     root = config.cgroup_root
     parent = parent or config.cgroup_parent
+    host = Path(root) == _HOST_ROOT
+    if host and (parent, timeout) in _host_drivers:
+        # The same driver for the process's life: a v1 driver resolves its
+        # hierarchies' real paths once (a start and its exit both ask for one).
+        return _host_drivers[(parent, timeout)]
     mode, mounts = _layout(Path(root))
+    driver: CgroupDriver
     if mode == "v2":
-        return V2Driver(root, parent, timeout=timeout)
-    unified = root / "unified" if mode == "hybrid" else None
-    return V1Driver(root, parent, unified=unified, timeout=timeout, mounts=mounts)
+        driver = V2Driver(root, parent, timeout=timeout)
+    else:
+        unified = root / "unified" if mode == "hybrid" else None
+        driver = V1Driver(root, parent, unified=unified, timeout=timeout, mounts=mounts)
+    if host:
+        _host_drivers[(parent, timeout)] = driver
+    return driver
 
 
 _HOST_ROOT = Path("/sys/fs/cgroup")
 _host_layout: tuple[Mode, dict[str, Path]] | None = None
+_host_drivers: dict[tuple[str, float], CgroupDriver] = {}
 
 
 def mode(root: Path) -> Mode:

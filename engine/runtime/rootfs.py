@@ -28,7 +28,16 @@ def overlay_options(snapshots_dir: Path, chain_ids: list[str], upper: Path,
     return opts
 
 
-def mount_overlay(snapshots_dir: Path, chain_ids: list[str], cdir: Path) -> Path:
+def mount_overlay(snapshots_dir: Path, chain_ids: list[str], cdir: Path, *,
+                  volatile: bool = False) -> Path:
+    """Mount the container's rootfs at ``cdir/merged`` (idempotent).
+
+    ``volatile`` (a ``--rm`` container, as podman does): overlayfs skips every
+    sync of the upper dir, the container's own fsyncs included, and the unmount
+    flushes nothing. Such a container does not outlive its run; one left by an
+    OS crash cannot be mounted again (the kernel refuses that upper dir) and is
+    only good for ``pydock rm``.
+    """
     merged = cdir / "merged"
     upper, work = cdir / "upper", cdir / "work"
     for d in (merged, upper, work):
@@ -45,7 +54,13 @@ def mount_overlay(snapshots_dir: Path, chain_ids: list[str], cdir: Path) -> Path
     cwd = os.open(".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         os.chdir(snapshots_dir)
-        libc.mount("overlay", str(merged), "overlay", 0, opts)
+        try:
+            libc.mount("overlay", str(merged), "overlay", 0,
+                       opts + ",volatile" if volatile else opts)
+        except OSError as err:
+            if not volatile or err.errno != errno.EINVAL:
+                raise
+            libc.mount("overlay", str(merged), "overlay", 0, opts)  # a kernel before 5.10
     except OSError as err:
         raise EngineError(f"cannot mount the container's root filesystem: "
                           f"{os.strerror(err.errno or 0)}") from err

@@ -137,7 +137,8 @@ def _start(sess: Session, sock: socket.socket) -> None:
             sess.record_exit(125, False, error=str(err), started=False)
             _report(sock, {"error": {"code": 125, "message": str(err)}}, [])
             return
-    rootfs.mount_overlay(mon.cfg.snapshots_dir, sess.rec["image_chain_ids"], cdir)
+    rootfs.mount_overlay(mon.cfg.snapshots_dir, sess.rec["image_chain_ids"], cdir,
+                         volatile=bool(sess.rec["host_config"].get("AutoRemove")))
     pid = 0
     try:
         netvol.populate_volumes(sess)

@@ -302,7 +302,8 @@ def _warm() -> None:
     with contextlib.suppress(OSError):
         seccomp_cache.static_key()
     with contextlib.suppress(EngineError, OSError):
-        get_driver(EngineConfig(root=Path("/")))
+        driver = get_driver(EngineConfig(root=Path("/")))
+        driver.self_join_files(driver.handle("0" * 64))  # resolves its hierarchies once
     codecs.lookup("ascii")
 
 

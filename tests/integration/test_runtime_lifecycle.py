@@ -51,6 +51,20 @@ def test_run_attached_streams_stdout_and_stderr(rt: Path) -> None:
     assert r.stdout == "out\n" and r.stderr == "err\n"
 
 
+def test_only_rm_containers_get_a_volatile_rootfs(rt: Path) -> None:
+    # As podman: a --rm container's upper dir is never synced (it goes at exit).
+    def volatile(*flags: str) -> bool:
+        r = pydock(rt, "run", *flags, IMAGE, "cat", "/proc/self/mountinfo")
+        assert r.returncode == 0, r.stderr
+        line = next(ln for ln in r.stdout.splitlines() if ln.split()[4] == "/")
+        options = line.split(" - ")[1].split()[2].split(",")
+        return "volatile" in options or "fsync=volatile" in options  # (how 6.x shows it)
+
+    assert volatile("--rm")
+    assert not volatile("--name", "kept")
+    assert pydock(rt, "rm", "kept").returncode == 0
+
+
 def test_run_interactive_stdin(rt: Path) -> None:
     r = pydock(rt, "run", "--rm", "-i", IMAGE, "sh", "-c", "read x; echo got $x",
                input=b"hello\n")
