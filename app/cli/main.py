@@ -81,6 +81,20 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(125)
 
 
+class _Version(argparse.Action):
+    """docker's ``-v``/``--version``: the ``version`` command's line, then exit."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from .system import version_line
+
+        print(version_line())
+        parser.exit()
+
+
 class _Skipped:
     """Stands in for the parser of a command not asked for: building it is a no-op.
 
@@ -114,6 +128,7 @@ def build_parser(modules: Sequence[str] = MODULES, command: str | None = None
     p = _Parser(prog="pydock", description="A daemonless, docker-compatible container engine.")
     p.add_argument("--root", type=Path, default=None,
                    help="state directory (default: $PYDOCK_ROOT or /var/lib/pydock)")
+    p.add_argument("-v", "--version", action=_Version, help="print version information and quit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     target = sub if command is None else _OneCommand(sub, command)
     for name in modules:

@@ -106,14 +106,18 @@ def _events(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
-def _version(engine: Engine, args: argparse.Namespace) -> int:
+def version_line() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
         v = version("pydock-tui")
     except PackageNotFoundError:
         v = "dev"
-    print(f"pydock version {v} (python {sys.version.split()[0]})")
+    return f"pydock version {v} (python {sys.version.split()[0]})"
+
+
+def _version(engine: Engine, args: argparse.Namespace) -> int:
+    print(version_line())
     return 0
 
 
