@@ -6,11 +6,8 @@ import contextlib
 import json
 import os
 import select
-import signal
 import struct
 import sys
-import termios
-import tty
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +19,12 @@ if TYPE_CHECKING:
 DETACH = b"\x10\x11"  # ctrl-p ctrl-q, docker's default detach keys
 
 
+# termios, tty and signal only in a terminal: a plain `run` skips ~1 ms of imports.
 def _winsize(fd: int) -> tuple[int, int]:
-    rows, cols, _, _ = struct.unpack("HHHH", __import__("fcntl").ioctl(
-        fd, termios.TIOCGWINSZ, b"\0" * 8))
+    import fcntl
+    import termios
+
+    rows, cols, _, _ = struct.unpack("HHHH", fcntl.ioctl(fd, termios.TIOCGWINSZ, b"\0" * 8))
     return rows, cols
 
 
@@ -33,6 +33,9 @@ def _raw(fd: int, enabled: bool) -> Iterator[None]:
     if not enabled:
         yield
         return
+    import termios
+    import tty
+
     old = termios.tcgetattr(fd)
     try:
         tty.setraw(fd)
@@ -58,6 +61,8 @@ def relay(sock: UnixSocket, *, stdin: bool, tty_mode: bool) -> tuple[int | None,
     winch_r, winch_w = os.pipe()
     old_handler: Any = None
     if use_tty:
+        import signal
+
         old_handler = signal.signal(signal.SIGWINCH, lambda *_: os.write(winch_w, b"x"))
         send_size(sock)
     watch: list[Any] = [sock, winch_r] + ([in_fd] if stdin else [])
@@ -101,6 +106,8 @@ def relay(sock: UnixSocket, *, stdin: bool, tty_mode: bool) -> tuple[int | None,
                             return int(json.loads(payload)["code"]), False
     finally:
         if old_handler is not None:
+            import signal
+
             signal.signal(signal.SIGWINCH, old_handler)
         os.close(winch_r)
         os.close(winch_w)

@@ -11,7 +11,6 @@ import contextlib
 import json
 import os
 import select
-import signal
 import sys
 import time
 from typing import Any
@@ -116,6 +115,8 @@ class Lifecycle:
 
     # -- stop, kill, pause -------------------------------------------------------
     def stop(self, cid: str, timeout: int | None = None) -> dict[str, Any]:
+        import signal  # here: a plain run or ps never needs it (~0.5 ms)
+
         rec = self.refresh(cid)
         st = rec["state"]
         if st["status"] not in ACTIVE:
@@ -149,6 +150,8 @@ class Lifecycle:
         return done
 
     def kill(self, cid: str, sig_name: str = "SIGKILL") -> None:
+        import signal  # here: a plain run or ps never needs it (~0.5 ms)
+
         sig = _parse_signal(sig_name)
         rec = self.refresh(cid)
         st = rec["state"]
@@ -242,6 +245,8 @@ class Lifecycle:
         self._set(cid, manual_stop=True)
 
     def _signal(self, st: dict[str, Any], sig: int) -> None:
+        import signal  # here: a plain run or ps never needs it (~0.5 ms)
+
         if not alive(st.get("pid", 0), st.get("pid_start", 0)):
             return
         try:
@@ -266,6 +271,8 @@ class Lifecycle:
         raise Unavailable("the container did not stop in time")
 
     def _kill_cgroup(self, cid: str) -> None:
+        import signal  # here: a plain run or ps never needs it (~0.5 ms)
+
         driver = _driver(self.cfg)
         h = driver.handle(cid)
         if driver.exists(h):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import resource
-import signal
 
 from ..errors import InvalidArgument
 from ..record import dataclass
@@ -51,16 +50,25 @@ def parse_restart(value: str) -> RestartPolicy:
     return RestartPolicy(name, int(count or 0))
 
 
+# The same number on every Linux architecture; the default STOPSIGNAL of every
+# create, so a plain `run` skips importing signal (~0.5 ms) for it.
+_PORTABLE = {"SIGHUP": 1, "SIGINT": 2, "SIGQUIT": 3, "SIGKILL": 9, "SIGTERM": 15}
+
+
 def parse_signal(value: str) -> int:
     """``SIGTERM``, ``TERM``, ``term`` or ``15`` → 15."""
     v = value.strip()
+    name = v.upper()
+    name = name if name.startswith("SIG") else "SIG" + name
+    if name in _PORTABLE:
+        return _PORTABLE[name]
+    import signal
+
     if v.isdigit():
         n = int(v)
         if 0 < n < signal.NSIG:
             return n
     else:
-        name = v.upper()
-        name = name if name.startswith("SIG") else "SIG" + name
         sig = getattr(signal.Signals, name, None) if name in signal.Signals.__members__ else None
         if sig is not None:
             return int(sig)

@@ -2,7 +2,8 @@
 
 Each module kept out here cost measurable CPU on every command (``python -X
 importtime``): a dataclass ~1 ms to define, hashlib's OpenSSL start ~2 ms, secrets
-(hmac, hashlib) ~4 ms, subprocess ~3 ms, ctypes and platform ~2 ms, the stdlib's
+(hmac, hashlib) ~4 ms, subprocess ~3 ms, ctypes and platform ~2 ms, signal (its
+enum) ~0.5 ms, tty and termios ~0.4 ms, gettext ~1.5 ms (argparse's), the stdlib's
 dataclasses (with inspect, ast, dis) ~9 ms: engine.record stands in for it; shutil
 (with bz2, lzma) ~2.5 ms, tempfile (with shutil, random) ~4 ms, ipaddress ~1.3 ms.
 """
@@ -71,8 +72,23 @@ def test_run_path_stays_lean() -> None:
     heavy = ("hashlib", "secrets", "subprocess", "ctypes", "platform", "engine.sys.libc",
              "engine.types_images", "engine.types_resources", "engine.types_stats",
              "dataclasses", "inspect", "shutil", "tempfile", "ipaddress",
-             "engine.network.model")
-    assert _loaded_after(code, heavy) == []
+             "engine.network.model", "signal", "tty", "termios", "gettext")
+    assert _loaded_after(code + "engine.runtime.options.parse_signal('SIGTERM')\n",
+                         heavy) == []
+
+
+def test_signal_names_without_the_signal_module_match_it() -> None:
+    import signal
+
+    from engine.errors import InvalidArgument
+    from engine.runtime.options import _PORTABLE, parse_signal
+
+    for name, number in _PORTABLE.items():
+        assert number == int(getattr(signal, name))
+        assert parse_signal(name) == parse_signal(name[3:].lower()) == number
+    assert parse_signal("SIGUSR1") == int(signal.SIGUSR1) and parse_signal("9") == 9
+    with pytest.raises(InvalidArgument):
+        parse_signal("SIGNOPE")
 
 
 def test_build_parser_path_stays_lean() -> None:
