@@ -255,10 +255,33 @@ def _ps(engine: Engine, args: argparse.Namespace) -> int:
                                                                r.labels.items())}
                           for r in rows)
         return 0
+    if args.format != "table":
+        output.templated(args.format, [_ps_fields(r, args.no_trunc, status_text)
+                                       for r in rows], PS_HEADERS)
+        return 0
     output.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], (
         [r.id if args.no_trunc else r.short_id, r.image, _cmd(r.command, args.no_trunc),
          output.human_age(r.created), status_text(_state(r)), r.ports, r.name] for r in rows))
     return 0
+
+
+# docker's `ps --format` fields and the table headers it prints for them.
+PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND",
+              "CreatedAt": "CREATED AT", "RunningFor": "CREATED", "Ports": "PORTS",
+              "State": "STATE", "Status": "STATUS", "Names": "NAMES", "Labels": "LABELS",
+              "Label": "LABEL"}
+
+
+def _ps_fields(r: Any, no_trunc: bool, status_text: Any) -> dict[str, Any]:
+    import time
+
+    return {"ID": r.id if no_trunc else r.short_id, "Image": r.image,
+            "Command": _cmd(r.command, no_trunc),
+            "CreatedAt": time.strftime("%Y-%m-%d %H:%M:%S %z %Z", time.localtime(r.created)),
+            "RunningFor": output.human_age(r.created), "Ports": r.ports, "State": r.status,
+            "Status": status_text(_state(r)), "Names": r.name,
+            "Labels": ",".join(f"{k}={v}" for k, v in r.labels.items()),
+            "Label": lambda key: r.labels.get(key, "")}
 
 
 def _state(r: Any) -> dict[str, Any]:

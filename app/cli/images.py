@@ -72,13 +72,13 @@ def _list_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--digests", action="store_true")
     p.add_argument("-f", "--filter", action="append", default=[],
                    help="dangling=true|false, reference=PATTERN")
-    p.add_argument("--format", default="table", help="table or json")
+    p.add_argument("--format", default="table", help="table, json or a Go template")
     p.set_defaults(handler=_images)
 
 
 def _inspect_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+")
-    p.add_argument("-f", "--format", default="json")
+    p.add_argument("-f", "--format", default="json", help="json or a Go template")
     p.set_defaults(handler=_inspect)
 
 
@@ -127,22 +127,29 @@ def _images(engine: Engine, args: argparse.Namespace) -> int:
                 seen.add(r.id)
                 print(output.short_id(r.id, trunc=not args.no_trunc))
         return 0
+    fields = [{
+        "Containers": str(r.containers), "CreatedAt": _iso(r.created),
+        "CreatedSince": output.human_age(r.created), "Digest": r.digest,
+        "ID": output.short_id(r.id, trunc=not args.no_trunc), "Repository": r.repository,
+        "Size": output.human_size(r.size), "Tag": r.tag,
+    } for r in rows]
     if args.format == "json":
-        output.json_lines({
-            "Containers": str(r.containers), "CreatedAt": _iso(r.created),
-            "CreatedSince": output.human_age(r.created), "Digest": r.digest,
-            "ID": output.short_id(r.id, trunc=not args.no_trunc), "Repository": r.repository,
-            "Size": output.human_size(r.size), "Tag": r.tag,
-        } for r in rows)
+        output.json_lines(fields)
         return 0
     if args.format != "table":
-        raise InvalidArgument(f"unsupported --format {args.format!r} (use table or json)")
+        output.templated(args.format, fields, IMAGE_HEADERS)
+        return 0
     headers = ["REPOSITORY", "TAG"] + (["DIGEST"] if args.digests else []) + [
         "IMAGE ID", "CREATED", "SIZE"]
     output.table(headers, ([r.repository, r.tag] + ([r.digest] if args.digests else []) + [
         output.short_id(r.id, trunc=not args.no_trunc), output.human_age(r.created),
         output.human_size(r.size)] for r in rows))
     return 0
+
+
+IMAGE_HEADERS = {"Containers": "CONTAINERS", "CreatedAt": "CREATED AT",
+                 "CreatedSince": "CREATED", "Digest": "DIGEST", "ID": "IMAGE ID",
+                 "Repository": "REPOSITORY", "Size": "SIZE", "Tag": "TAG"}
 
 
 def _iso(ts: float) -> str:
@@ -159,7 +166,7 @@ def _inspect(engine: Engine, args: argparse.Namespace) -> int:
         except EngineError as err:
             sys.stderr.write(f"Error: {err}\n")
             code = 1
-    output.json_array(found)
+    output.inspected(found, args.format)
     return code
 
 
@@ -179,7 +186,7 @@ def _inspect_any(engine: Engine, args: argparse.Namespace) -> int:
         except EngineError as err:
             sys.stderr.write(f"Error: {err}\n")
             code = 1
-    output.json_array(found)
+    output.inspected(found, args.format)
     return code
 
 
@@ -190,10 +197,16 @@ def _history(engine: Engine, args: argparse.Namespace) -> int:
             print(output.short_id(h.id, trunc=not args.no_trunc) if h.id != "<missing>"
                   else h.id)
         return 0
+    fields = [{"ID": h.id, "CreatedAt": _iso(h.created), "CreatedSince": output.human_age(
+        h.created), "CreatedBy": h.created_by, "Size": output.human_size(h.size),
+        "Comment": h.comment} for h in rows]
     if args.format == "json":
-        output.json_lines({"ID": h.id, "CreatedAt": _iso(h.created),
-                           "CreatedSince": output.human_age(h.created), "CreatedBy": h.created_by,
-                           "Size": output.human_size(h.size), "Comment": h.comment} for h in rows)
+        output.json_lines(fields)
+        return 0
+    if args.format != "table":
+        output.templated(args.format, fields, {
+            "ID": "IMAGE", "CreatedAt": "CREATED AT", "CreatedSince": "CREATED",
+            "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT"})
         return 0
 
     def by(h: Any) -> str:

@@ -39,6 +39,7 @@ def register(sub: Any) -> None:
         p.set_defaults(handler=_ls)
     p = n.add_parser("inspect", help="Display detailed information on networks")
     p.add_argument("networks", nargs="+")
+    p.add_argument("-f", "--format", default="json", help="json or a Go template")
     p.set_defaults(handler=_inspect)
     for verb in ("rm", "remove"):
         p = n.add_parser(verb, help="Remove networks")
@@ -86,11 +87,18 @@ def _ls(engine: Engine, args: argparse.Namespace) -> int:
     if args.quiet:
         for r in rows:
             print(ident(r))
-    elif args.format == "json":
-        output.json_lines({"ID": ident(r), "Name": r.name, "Driver": r.driver, "Scope": r.scope,
-                           "Subnet": r.subnet, "Internal": str(r.internal).lower(),
-                           "Labels": ",".join(f"{k}={v}" for k, v in r.labels.items()),
-                           "Containers": ",".join(r.containers)} for r in rows)
+        return 0
+    fields = [{"ID": ident(r), "Name": r.name, "Driver": r.driver, "Scope": r.scope,
+               "Subnet": r.subnet, "Internal": str(r.internal).lower(),
+               "Labels": ",".join(f"{k}={v}" for k, v in r.labels.items()),
+               "Containers": ",".join(r.containers)} for r in rows]
+    if args.format == "json":
+        output.json_lines(fields)
+    elif args.format != "table":
+        output.templated(args.format, fields, {
+            "ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE",
+            "Subnet": "SUBNET", "Internal": "INTERNAL", "Labels": "LABELS",
+            "Containers": "CONTAINERS"})
     else:
         output.table(["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
                      ([ident(r), r.name, r.driver, r.scope] for r in rows))
@@ -105,7 +113,7 @@ def _inspect(engine: Engine, args: argparse.Namespace) -> int:
         except EngineError as err:
             sys.stderr.write(f"Error response from daemon: {err}\n")
             code = 1
-    output.json_array(out)
+    output.inspected(out, args.format)
     return code
 
 

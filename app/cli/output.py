@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TextIO
 
 
@@ -53,6 +53,24 @@ def json_array(objs: list[Any], out: TextIO = sys.stdout) -> None:
     out.write(json.dumps(objs, indent=4) + "\n")
 
 
+def templated(fmt: str, rows: list[dict[str, Any]], headers: dict[str, str],
+              out: TextIO = sys.stdout) -> None:
+    """A list command's ``--format`` template (``table ...`` adds docker's header row)."""
+    out.write(render_each(fmt, rows, headers))
+
+
+def inspected(objs: list[Any], fmt: str, out: TextIO = sys.stdout) -> None:
+    """docker's ``inspect``: a JSON array, or with ``-f`` each object through the template."""
+    if fmt in ("", "json"):
+        json_array(objs, out)
+        return
+    from .gotemplate import Template
+
+    tmpl = Template(fmt.replace("\\t", "\t").replace("\\n", "\n"))
+    for o in objs:
+        out.write(tmpl.render(o) + "\n")
+
+
 def short_id(image_id: str, *, trunc: bool = True) -> str:
     return image_id.removeprefix("sha256:")[:12] if trunc else image_id
 
@@ -74,3 +92,35 @@ def print_reports(reports: Iterable[Any]) -> int:
         else:
             print(rep.item)
     return code
+
+
+def render_each(fmt: str, rows: Sequence[Mapping[str, Any]],
+                headers: Mapping[str, str] | None = None) -> str:
+    """docker's ``--format`` for a list: ``table ...`` (a header row, columns aligned at
+    tabs) or a plain template, one line per row. ``\\t`` and ``\\n`` are escapes."""
+    fmt = fmt.replace("\\t", "\t").replace("\\n", "\n")
+    from .gotemplate import Template
+
+    is_table = fmt.startswith("table")
+    tmpl = Template(fmt[5:].lstrip() if is_table else fmt)
+    lines = [tmpl.render(r) for r in rows]
+    if not is_table:
+        return "".join(line + "\n" for line in lines)
+    # The header row is the template run over the field names' headers (a method
+    # field, as .Label "key", gives its header whatever its arguments).
+    names = {**dict.fromkeys(headers or {}), **(rows[0] if rows else {})}
+    labels = {k: (headers or {}).get(k, k.upper()) for k in names}
+    head = tmpl.render({k: (lambda *_a, h=h: h) if callable((rows[0] if rows else {}).get(k))
+                        else h for k, h in labels.items()})
+    return _align([head, *lines])
+
+
+def _align(lines: list[str]) -> str:
+    # text/tabwriter as docker sets it up: cells padded to the widest, 3 spaces apart.
+    rows = [line.split("\t") for line in lines]
+    widths: dict[int, int] = {}
+    for r in rows:
+        for i, cell in enumerate(r[:-1]):
+            widths[i] = max(widths.get(i, 0), len(cell))
+    return "".join("   ".join([c.ljust(widths[i]) for i, c in enumerate(r[:-1])] + [r[-1]])
+                   .rstrip() + "\n" for r in rows)

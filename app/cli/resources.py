@@ -160,14 +160,10 @@ def render(samples: list[StatsSample], fmt: str, *, no_trunc: bool = False,
         output.table(HEADERS, ([r["ID"], r["Name"], r["CPUPerc"], r["MemUsage"], r["MemPerc"],
                                 r["NetIO"], r["BlockIO"], r["PIDs"]] for r in rows), out=buf)
         return buf.getvalue()
-    template = fmt.encode().decode("unicode_escape")  # "\t" as docker's templates allow
-    out = []
-    for r in rows:
-        line = template
-        for key, value in r.items():
-            line = line.replace("{{.%s}}" % key, value).replace("{{ .%s }}" % key, value)
-        out.append(line + "\n")
-    return "".join(out)
+    return output.render_each(fmt, rows, {
+        "BlockIO": "BLOCK I/O", "CPUPerc": "CPU %", "Container": "CONTAINER",
+        "ID": "CONTAINER ID", "MemPerc": "MEM %", "MemUsage": "MEM USAGE / LIMIT",
+        "Name": "NAME", "NetIO": "NET I/O", "PIDs": "PIDS"})
 
 
 def _stats(engine: Engine, args: argparse.Namespace) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -70,10 +69,16 @@ def _ls(engine: Engine, args: argparse.Namespace) -> int:
     if args.quiet:
         for r in rows:
             print(r.name)
-    elif args.format == "json":
-        output.json_lines({"Driver": r.driver, "Name": r.name, "Mountpoint": r.mountpoint,
-                           "Labels": ",".join(f"{k}={v}" for k, v in r.labels.items()),
-                           "Scope": "local", "Links": str(len(r.containers))} for r in rows)
+        return 0
+    fields = [{"Driver": r.driver, "Name": r.name, "Mountpoint": r.mountpoint,
+               "Labels": ",".join(f"{k}={v}" for k, v in r.labels.items()),
+               "Scope": "local", "Links": str(len(r.containers))} for r in rows]
+    if args.format == "json":
+        output.json_lines(fields)
+    elif args.format != "table":
+        output.templated(args.format, fields, {
+            "Driver": "DRIVER", "Name": "VOLUME NAME", "Mountpoint": "MOUNTPOINT",
+            "Labels": "LABELS", "Scope": "SCOPE", "Links": "LINKS"})
     else:
         output.table(["DRIVER", "VOLUME NAME"], ([r.driver, r.name] for r in rows))
     return 0
@@ -87,11 +92,7 @@ def _inspect(engine: Engine, args: argparse.Namespace) -> int:
         except EngineError as err:  # report and go on, as docker
             sys.stderr.write(f"Error response from daemon: {err}\n")
             code = 1
-    if args.format == "json" or not args.format:
-        output.json_array(out)
-    else:
-        for o in out:
-            print(json.dumps(o))
+    output.inspected(out, args.format)
     return code
 
 

@@ -228,3 +228,15 @@ def test_ps_filters_and_formats(rt: Path) -> None:
     assert "alpha" not in pydock(rt, "ps", "-a", "--filter", "name=beta").stdout
     assert pydock(rt, "ps", "-l", "-q").stdout.count("\n") == 1
     assert "alpha" in pydock(rt, "ps", "-a", "--filter", f"ancestor={IMAGE}").stdout
+    # Go templates, as scripts written for docker pass them.
+    r = pydock(rt, "ps", "-a", "--format", "{{.Names}} {{.State}} {{.Label \"team\"}}")
+    assert sorted(r.stdout.splitlines()) == ["alpha running x", "beta created "], r.stderr
+    table = pydock(rt, "ps", "--format", "table {{.Names}}\\t{{.Status}}").stdout.splitlines()
+    assert table[0].split() == ["NAMES", "STATUS"] and table[1].startswith("alpha ")
+    pid = pydock(rt, "inspect", "-f", "{{.State.Pid}}", "alpha").stdout.strip()
+    assert pid == str(inspect(rt, "alpha")["State"]["Pid"]) and int(pid) > 0
+    assert pydock(rt, "inspect", "-f", "{{json .Config.Labels}}", "alpha").stdout == \
+        '{"team":"x"}\n'
+    bad = pydock(rt, "ps", "--format", "{{.Nope}}")
+    assert bad.returncode != 0 and bad.stdout == ""
+    assert bad.stderr.count("\n") == 1 and "Nope" in bad.stderr
