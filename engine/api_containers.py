@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .runtime.lifecycle import Lifecycle
     from .runtime.logs_read import LogEntry
     from .runtime.state import ContainerStore
-    from .types import ContainerReport, ContainerSummary, CreateOptions
+    from .types import ContainerReport, ContainerSummary, CreateOptions, PruneReport
 
 
 # exec, top, diff, cp, export, commit: api_exec.py; update, stats: api_resources.py
@@ -138,6 +138,27 @@ class ContainersMixin(ExecMixin, ResourcesMixin):
             self.lifecycle.emit("destroy", rec)
 
         return self._batch(refs, rm)
+
+    def containers_prune(self) -> PruneReport:
+        """``container prune``: remove every container that is not running, paused or
+        restarting; what one started meanwhile is refused by the removal and kept."""
+        from .runtime.state import ACTIVE
+        from .types import PruneReport
+        from .volumes.store import dir_size
+
+        deleted, space = [], 0
+        for cid in self.containers.ids():
+            try:
+                rec = self.lifecycle.refresh(cid)
+            except EngineError:
+                continue  # removed meanwhile
+            if rec["state"]["status"] in ACTIVE or rec["state"].get("monitor_pid"):
+                continue
+            size = dir_size(self.containers.dir(cid) / "upper")
+            if self.containers_remove([cid])[0].error is None:
+                deleted.append(cid)
+                space += size
+        return PruneReport(deleted=tuple(deleted), space_reclaimed=space)
 
     def containers_rename(self, ref: str, new_name: str) -> None:
         from .runtime.options import check_name

@@ -69,9 +69,13 @@ def register(sub: Any) -> None:
     p.add_argument("container")
     p.add_argument("--no-stdin", action="store_true")
     p.set_defaults(handler=_attach)
+    group = sub.add_parser("container", help="Manage containers (container VERB is pydock VERB)"
+                           ).add_subparsers(dest="container_command")
+    p = group.add_parser("prune", help="Remove all stopped containers")
+    p.add_argument("-f", "--force", action="store_true", help="do not ask")
+    p.set_defaults(handler=_prune)
     for p in (sub.add_parser("ps", help="List containers"),
-              sub.add_parser("container", help="Manage containers").add_subparsers(
-                  dest="container_command").add_parser("ls", help="List containers")):
+              group.add_parser("ls", aliases=["list"], help="List containers")):
         p.add_argument("-a", "--all", action="store_true")
         p.add_argument("-q", "--quiet", action="store_true")
         p.add_argument("-n", "--last", type=int, default=-1)
@@ -80,6 +84,20 @@ def register(sub: Any) -> None:
         p.add_argument("-f", "--filter", action="append", default=[])
         p.add_argument("--format", default="table")
         p.set_defaults(handler=_ps)
+
+
+def _prune(engine: Engine, args: argparse.Namespace) -> int:
+    if not args.force and not output.confirm(
+            "WARNING! This will remove all stopped containers.\n"
+            "Are you sure you want to continue?"):
+        return 0
+    rep = engine.containers_prune()
+    if rep.deleted:
+        print("Deleted Containers:")
+        print("\n".join(rep.deleted))
+        print()
+    print(f"Total reclaimed space: {output.human_size(rep.space_reclaimed)}")
+    return 0
 
 
 def _batch(fn: str, kwargs: Any) -> Any:

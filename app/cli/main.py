@@ -136,6 +136,29 @@ def build_parser(modules: Sequence[str] = MODULES, command: str | None = None
     return p
 
 
+# docker's management form: `container rm x` is `rm x`, `container ls` is `ps`.
+CONTAINER_VERBS = {
+    **dict.fromkeys(("run", "create", "start", "stop", "restart", "kill", "pause", "unpause",
+                     "rm", "rename", "wait", "logs", "attach", "ps", "exec", "top", "diff",
+                     "cp", "export", "commit", "stats", "update", "port")),
+    "ls": "ps", "list": "ps", "inspect": "inspect",
+}
+
+
+def _management(argv: list[str]) -> list[str]:
+    """``container VERB ...`` rewritten as the top-level verb (``prune`` stays the group's)."""
+    i = 0
+    while i < len(argv) and argv[i] != "container":
+        if not argv[i].startswith("--root"):
+            return argv
+        i += 1 if "=" in argv[i] else 2
+    if i + 1 >= len(argv) or argv[i + 1] not in CONTAINER_VERBS:
+        return argv
+    verb = CONTAINER_VERBS[argv[i + 1]] or argv[i + 1]
+    extra = ["--type", "container"] if verb == "inspect" else []
+    return [*argv[:i], verb, *extra, *argv[i + 2:]]
+
+
 def command_of(argv: Sequence[str]) -> str | None:
     """The command ``argv`` names, or None (no command, an option first, a typo)."""
     i = 0
@@ -159,7 +182,7 @@ def modules_for(argv: Sequence[str]) -> tuple[str, ...]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    argv = _management(sys.argv[1:] if argv is None else list(argv))
     command = command_of(argv)
     parser = (build_parser() if command is None
               else build_parser((COMMANDS[command],), command))

@@ -54,6 +54,11 @@ def register(sub: Any) -> None:
     p = s.add_parser("df", help="Show disk usage")
     p.add_argument("--format", default="table")
     p.set_defaults(handler=_df)
+    p = s.add_parser("prune", help="Remove unused data")
+    p.add_argument("-a", "--all", action="store_true", help="every unused image, not only dangling")
+    p.add_argument("--volumes", action="store_true", help="unused anonymous volumes too")
+    p.add_argument("-f", "--force", action="store_true", help="do not ask")
+    p.set_defaults(handler=_system_prune)
 
 
 def _create(engine: Engine, args: argparse.Namespace) -> int:
@@ -132,3 +137,34 @@ def _df(engine: Engine, args: argparse.Namespace) -> int:
 def _reclaim(r: Any) -> str:
     pct = f" ({r.reclaimable * 100 // r.size}%)" if r.size else ""
     return f"{output.human_size(r.reclaimable)}{pct}"
+
+
+def _system_prune(engine: Engine, args: argparse.Namespace) -> int:
+    """docker's ``system prune``: stopped containers, unused networks, dangling (or with -a
+    all unused) images and the build cache; anonymous volumes with ``--volumes``."""
+    what = ["all stopped containers", "all networks not used by at least one container"]
+    if args.volumes:
+        what.append("all anonymous volumes not used by at least one container")
+    what += ["all images without at least one container associated to them" if args.all
+             else "all dangling images", "unused build cache"]
+    if not args.force and not output.confirm(
+            "WARNING! This will remove:\n" + "".join(f"  - {w}\n" for w in what)
+            + "\nAre you sure you want to continue?"):
+        return 0
+    space = 0
+    for title, rep in (("Deleted Containers", engine.containers_prune()),
+                       ("Deleted Networks", engine.networks_prune()),
+                       ("Deleted Volumes", engine.volumes_prune() if args.volumes else None)):
+        if rep is not None and rep.deleted:
+            print(f"{title}:\n" + "\n".join(rep.deleted) + "\n")
+        space += rep.space_reclaimed if rep is not None else 0
+    images = engine.images_prune(all_unused=args.all)
+    if images.untagged or images.deleted:
+        print("Deleted Images:\n" + "".join(f"untagged: {t}\n" for t in images.untagged)
+              + "".join(f"deleted: {d}\n" for d in images.deleted))
+    cache = engine.builder_prune()
+    if cache.entries or cache.mounts:
+        print(f"Deleted build cache objects: {cache.entries + cache.mounts}\n")
+    space += images.space_reclaimed + cache.space_reclaimed
+    print(f"Total reclaimed space: {output.human_size(space)}")
+    return 0

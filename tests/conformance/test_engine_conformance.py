@@ -253,6 +253,18 @@ def test_remove_rules(subject: Subject) -> None:
     assert subject.actions(mark, "idle") == ["destroy"]
 
 
+def test_prune_removes_stopped_containers_only(subject: Subject) -> None:
+    eng = subject.engine
+    subject.create("web", start=True)
+    idle = subject.create("idle")
+    mark = subject.mark()
+    rep = eng.containers_prune()
+    assert rep.deleted == (idle,)
+    assert [c.name for c in eng.containers_list(all=True)] == ["web"]
+    assert subject.actions(mark, "idle") == ["destroy"]
+    assert eng.containers_prune().deleted == ()
+
+
 def test_rename(subject: Subject) -> None:
     eng = subject.engine
     cid = subject.create("web")

@@ -18,7 +18,7 @@ from engine.reference import parse
 from engine.runtime.lifecycle import StartFailed
 from engine.runtime.logs import LogEntry
 from engine.runtime.options import check_name, parse_signal
-from engine.types import ContainerReport, CreateOptions
+from engine.types import ContainerReport, CreateOptions, PruneReport
 
 from .fake_container_views import FakeContainerViewsMixin
 from .fake_records import check_create, default_name, new_record
@@ -241,6 +241,13 @@ class FakeContainersMixin(FakeContainerViewsMixin):
         return self._batch(refs, self._unpause)
 
     # -- remove, rename, wait -------------------------------------------------------------------
+    def containers_prune(self) -> PruneReport:
+        gone = [cid for cid, rec in list(self._containers.items())
+                if rec["state"]["status"] not in ACTIVE]
+        for cid in gone:
+            self.containers_remove([cid])
+        return PruneReport(deleted=tuple(gone))
+
     def containers_remove(self, refs: list[str], *, force: bool = False,
                           volumes: bool = False) -> list[ContainerReport]:
         def rm(rec: dict[str, Any]) -> None:

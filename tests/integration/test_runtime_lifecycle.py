@@ -240,3 +240,18 @@ def test_ps_filters_and_formats(rt: Path) -> None:
     bad = pydock(rt, "ps", "--format", "{{.Nope}}")
     assert bad.returncode != 0 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "Nope" in bad.stderr
+
+
+def test_container_management_form_and_prune(rt: Path) -> None:
+    pydock(rt, "run", "-d", "--name", "live", IMAGE, "sleep", "100")
+    old = pydock(rt, "create", "--name", "old", IMAGE, "true").stdout.strip()
+    names = pydock(rt, "container", "ls", "-a", "--format", "{{.Names}}").stdout.split()
+    assert sorted(names) == ["live", "old"]
+    assert pydock(rt, "container", "inspect", "-f", "{{.Name}}", "old").stdout == "/old\n"
+    r = pydock(rt, "system", "prune", "-f")
+    assert r.returncode == 0 and f"Deleted Containers:\n{old}\n" in r.stdout, r.stderr
+    assert pydock(rt, "container", "ls", "-a", "--format", "{{.Names}}").stdout == "live\n"
+    assert pydock(rt, "images", "--format", "{{.Repository}}").stdout.split() == ["busybox"]
+    assert pydock(rt, "container", "rm", "-f", "live").returncode == 0
+    r = pydock(rt, "container", "prune", "-f")
+    assert r.stdout == "Total reclaimed space: 0B\n" and pydock(rt, "ps", "-aq").stdout == ""
