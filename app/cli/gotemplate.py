@@ -159,6 +159,10 @@ def _lookup(v: Any, chain: str, what: str) -> Any:
             continue
         if isinstance(v, Mapping):
             if name not in v:
+                if not name[:1].isupper():
+                    # A map key (labels, event attributes), not a struct field: Go gives
+                    # the zero value of docker's map[string]string.
+                    return ""
                 raise TemplateError(f"template: can't evaluate field {name} in {what}")
             v = v[name]
         elif v is None:

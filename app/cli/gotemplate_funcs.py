@@ -48,7 +48,7 @@ def _index(v: Any, *keys: Any) -> Any:
             v = v[k]
         except (KeyError, IndexError, TypeError) as err:
             if isinstance(v, Mapping):
-                return None  # Go: the zero value for a missing map key
+                return ""  # the zero value of docker's map[string]string
             raise TemplateError(f"template: error calling index: {k!r} not in {go_str(v)}"
                                 ) from err
     return v

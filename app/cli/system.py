@@ -21,12 +21,13 @@ def register(sub: Any) -> None:
     p.add_argument("--until", default=None)
     p.add_argument("-f", "--filter", action="append", default=[],
                    help="type=, event=, image=, container=")
-    p.add_argument("--format", default="", help="json for one object per line")
+    p.add_argument("--format", default="", help="json, or a Go template per event")
     p.set_defaults(handler=_events)
     p = sub.add_parser("version", help="Show the pydock version")
+    p.add_argument("-f", "--format", default="", help="json or a Go template")
     p.set_defaults(handler=_version)
     p = sub.add_parser("info", help="Display system-wide information")
-    p.add_argument("--format", default="")
+    p.add_argument("-f", "--format", default="", help="json or a Go template")
     p.set_defaults(handler=_info)
 
 
@@ -94,9 +95,16 @@ def _events(engine: Engine, args: argparse.Namespace) -> int:
     stream = (engine.events_list(since=since, until=until, match=match)
               if until is not None and until <= time.time()
               else engine.events_follow(since=since, until=until, match=match))
+    template = None
+    if args.format not in ("", "json"):
+        from .gotemplate import Template
+
+        template = Template(args.format.replace("\\t", "\t"))
     for ev in stream:
         if args.format == "json":
             sys.stdout.write(json.dumps(ev.to_json(), separators=(",", ":")) + "\n")
+        elif template is not None:
+            sys.stdout.write(template.render(ev.to_json()) + "\n")
         else:
             stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(ev.time))
             attrs = ", ".join(f"{k}={v}" for k, v in sorted(ev.attributes.items()))
@@ -117,18 +125,103 @@ def version_line() -> str:
 
 
 def _version(engine: Engine, args: argparse.Namespace) -> int:
-    print(version_line())
+    if not args.format:
+        print(version_line())
+        return 0
+    import os
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("pydock-tui")
+    except PackageNotFoundError:
+        v = "dev"
+    side = {"Version": v, "ApiVersion": "1.41", "GoVersion": "python" + platform.python_version(),
+            "Os": "linux", "Arch": _arch(), "KernelVersion": os.uname().release}
+    _print_object({"Client": side, "Server": side}, args.format)
     return 0
 
 
 def _info(engine: Engine, args: argparse.Namespace) -> int:
+    """docker's ``info``: counts, the host, and where state lives."""
+    import os
+    import shutil
+
+    from engine.cgroups.detect import mode
+
+    states = [c.status for c in engine.containers_list(all=True)]
     images = engine.images_list()
-    info = {"Images": len({r.id for r in images}), "DockerRootDir": str(engine.config.root),
-            "Driver": "overlay2", "CgroupRoot": str(engine.config.cgroup_root)}
-    if args.format == "json":
-        print(json.dumps(info))
-    else:
-        for k, v in info.items():
-            print(f" {k}: {v}")
-        print(f" Images size: {output.human_size(sum(r.size for r in images))}")
+    running = states.count("running") + states.count("restarting")
+    cg = mode(engine.config.cgroup_root)
+    info: dict[str, Any] = {
+        "Containers": len(states), "ContainersRunning": running,
+        "ContainersPaused": states.count("paused"),
+        "ContainersStopped": len(states) - running - states.count("paused"),
+        "Images": len({r.id for r in images}), "Driver": "overlay2",
+        "LoggingDriver": "json-file", "CgroupDriver": "cgroupfs",
+        "CgroupVersion": "2" if cg == "v2" else "1", "KernelVersion": os.uname().release,
+        "OperatingSystem": _os_name(), "OSType": "linux", "Architecture": os.uname().machine,
+        "NCPU": os.cpu_count() or 1, "MemTotal": _mem_total(), "Name": os.uname().nodename,
+        "ServerVersion": version_line().split()[2], "DockerRootDir": str(engine.config.root),
+        "CgroupRoot": str(engine.config.cgroup_root), "DefaultRuntime": "pydock",
+        "Runtimes": {n: {"path": shutil.which(n) or n} for n in ("pydock", "runc", "crun")
+                     if n == "pydock" or shutil.which(n)},
+        "SecurityOptions": ["name=seccomp,profile=builtin"],
+    }
+    if args.format:
+        _print_object(info, args.format)
+        return 0
+    labels = (("Containers", "Containers"), ("ContainersRunning", " Running"),
+              ("ContainersPaused", " Paused"), ("ContainersStopped", " Stopped"),
+              ("Images", "Images"), ("ServerVersion", "Server Version"),
+              ("Driver", "Storage Driver"), ("LoggingDriver", "Logging Driver"),
+              ("CgroupDriver", "Cgroup Driver"), ("CgroupVersion", "Cgroup Version"),
+              ("DefaultRuntime", "Default Runtime"), ("KernelVersion", "Kernel Version"),
+              ("OperatingSystem", "Operating System"), ("OSType", "OSType"),
+              ("Architecture", "Architecture"), ("NCPU", "CPUs"), ("Name", "Name"),
+              ("DockerRootDir", "Docker Root Dir"))
+    print("Server:")
+    for key, label in labels:
+        print(f" {label}: {info[key]}")
+    print(f" Runtimes: {' '.join(info['Runtimes'])}")
+    print(f" Total Memory: {info['MemTotal'] / 2**30:.2f}GiB")
+    print(f" Images size: {output.human_size(sum(r.size for r in images))}")
+    return 0
+
+
+def _print_object(obj: dict[str, Any], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps(obj, separators=(",", ":")))
+        return
+    from .gotemplate import Template
+
+    print(Template(fmt.replace("\\t", "\t")).render(obj))
+
+
+def _arch() -> str:
+    import os
+
+    machine = os.uname().machine
+    return {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
+
+
+def _os_name() -> str:
+    try:
+        with open("/etc/os-release") as f:
+            for line in f:
+                if line.startswith("PRETTY_NAME="):
+                    return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return "Linux"
+
+
+def _mem_total() -> int:
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
     return 0

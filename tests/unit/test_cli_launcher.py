@@ -46,12 +46,3 @@ def test_a_package_not_importable_without_site_keeps_pips_script(
     target.write_text("pip's script\n")
     assert not launcher.install(str(target))
     assert target.read_text() == "pip's script\n"
-
-
-def test_version_flag_prints_the_version_commands_line() -> None:
-    # docker -v / --version.
-    for argv in (["--version"], ["-v"], ["version"]):
-        r = subprocess.run([sys.executable, "-m", "app.cli", *argv], capture_output=True,
-                           text=True, cwd=REPO)
-        assert r.returncode == 0, r.stderr
-        assert r.stdout.startswith("pydock version ") and r.stdout.count("\n") == 1
