@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .api_exec import ExecMixin
 from .api_resources import ResourcesMixin
-from .errors import Conflict, EngineError, ImageNotFound, Unavailable
+from .errors import Conflict, ContainerNotFound, EngineError, ImageNotFound, Unavailable
 
 if TYPE_CHECKING:
     from .config import EngineConfig
@@ -122,13 +122,19 @@ class ContainersMixin(ExecMixin, ResourcesMixin):
                     raise Conflict(f"cannot remove container {rec['name']}: container is "
                                    f"{rec['state']['status']}: stop the container before "
                                    "removing or force remove")
-                if rec["state"]["status"] != "restarting":
-                    self.lifecycle.kill(cid, "SIGKILL")
-                self.lifecycle.stop(cid, 0)
-            if rec["state"].get("monitor_pid"):
-                # A monitor still cleaning up after a failed start: let it finish first.
-                with contextlib.suppress(Unavailable):
-                    self.lifecycle.wait(cid, 10.0)
+            try:
+                if rec["state"]["status"] in ("running", "paused", "restarting"):
+                    if rec["state"]["status"] != "restarting":
+                        self.lifecycle.kill(cid, "SIGKILL")
+                    self.lifecycle.stop(cid, 0)
+                if rec["state"].get("monitor_pid"):
+                    # A monitor still cleaning up after a failed start: let it finish.
+                    with contextlib.suppress(Unavailable):
+                        self.lifecycle.wait(cid, 10.0)
+            except ContainerNotFound:
+                if not rec["host_config"].get("AutoRemove"):
+                    raise
+                return  # a --rm container: its monitor removed it as it exited
             with self.containers.locked(cid):
                 removal.remove_files(self.config, cid)
             if volumes:  # rm -v: anonymous volumes only; named ones always stay

@@ -187,8 +187,20 @@ class Lifecycle:
 
     def wait(self, cid: str, timeout: float | None = None) -> int:
         end = None if timeout is None else time.time() + timeout
+        rec = None
         while True:
-            rec = self.refresh(cid)
+            try:
+                rec = self.refresh(cid)
+            except NotFound:
+                if rec is None or not rec["host_config"].get("AutoRemove"):
+                    raise
+                # Removed by its monitor as it exited (--rm): the code is in its "die".
+                dies = self.events.read(since=float(rec["state"].get("started_at") or 0),
+                                        match=lambda e: e.actor_id == cid and
+                                        e.action == "die")
+                if not dies:
+                    raise
+                return int(dies[-1].attributes.get("exitCode", 0))
             st = rec["state"]
             if st["status"] not in ACTIVE and not st.get("monitor_pid"):
                 return int(st.get("exit_code", 0))
@@ -263,8 +275,17 @@ class Lifecycle:
 
     def _wait_inactive(self, cid: str, timeout: float) -> dict[str, Any]:
         end = time.time() + timeout
+        rec = None
         while time.time() < end:
-            rec = self.refresh(cid)
+            try:
+                rec = self.refresh(cid)
+            except NotFound:
+                if rec is None or not rec["host_config"].get("AutoRemove"):
+                    raise
+                # A --rm container's monitor removes it as it exits (without
+                # recording the exit first): gone is stopped.
+                rec["state"].update(status="exited", pid=0, monitor_pid=0)
+                return rec
             if rec["state"]["status"] not in ACTIVE:
                 return rec
             time.sleep(0.02)

@@ -154,7 +154,8 @@ class Monitor:
             # the record names a dead monitor, which every reader reconciles)
             from . import removal
 
-            removal.remove_files(self.cfg, self.cid)
+            with self.store.locked(self.cid):  # not between a front end's load and save
+                removal.remove_files(self.cfg, self.cid)
             netvol.auto_remove(self, rec)
             self.emit("destroy", rec)
 

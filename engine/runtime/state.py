@@ -77,8 +77,15 @@ class ContainerStore:
         return rec
 
     def save(self, rec: dict[str, Any], *, sync: Sync = "all") -> None:
-        """Replace the record; ``sync="file"`` for runtime-only changes (see fsutil)."""
-        atomic_write_json(self.dir(rec["id"]) / "state.json", rec, sync=sync)
+        """Replace the record; ``sync="file"`` for runtime-only changes (see fsutil).
+
+        ContainerNotFound when the container's directory is gone (a ``--rm`` one that
+        its monitor removed as it exited).
+        """
+        try:
+            atomic_write_json(self.dir(rec["id"]) / "state.json", rec, sync=sync)
+        except FileNotFoundError as err:
+            raise ContainerNotFound(rec["id"]) from err
 
     def ids(self) -> list[str]:
         try:

@@ -255,3 +255,19 @@ def test_container_management_form_and_prune(rt: Path) -> None:
     assert pydock(rt, "container", "rm", "-f", "live").returncode == 0
     r = pydock(rt, "container", "prune", "-f")
     assert r.stdout == "Total reclaimed space: 0B\n" and pydock(rt, "ps", "-aq").stdout == ""
+
+
+def test_verbs_on_rm_containers_that_remove_themselves(rt: Path) -> None:
+    # A --rm container vanishes as it exits (its monitor removes it without
+    # recording the exit first): stop, rm -f and wait treat that as done, as docker.
+    assert pydock(rt, "run", "-d", "--rm", "--name", "a", IMAGE, "sleep", "100").returncode == 0
+    r = pydock(rt, "stop", "-t", "1", "a")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "a\n", "")
+    assert pydock(rt, "run", "-d", "--rm", "--name", "b", IMAGE, "sleep", "100").returncode == 0
+    r = pydock(rt, "rm", "-f", "b")
+    assert (r.returncode, r.stdout, r.stderr) == (0, "b\n", "")
+    assert pydock(rt, "run", "-d", "--rm", "--name", "c", IMAGE, "sh", "-c",
+                  "sleep 0.5; exit 3").returncode == 0
+    r = pydock(rt, "wait", "c")
+    assert (r.returncode, r.stdout) == (0, "3\n"), r.stderr
+    assert pydock(rt, "ps", "-aq").stdout == ""
