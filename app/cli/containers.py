@@ -131,7 +131,7 @@ def _create(engine: Engine, args: argparse.Namespace) -> int:
 
 
 def _run(engine: Engine, args: argparse.Namespace) -> int:
-    from engine.runtime.lifecycle import StartFailed, wait_started
+    from engine.runtime.waiting import StartFailed, wait_started
 
     opts = create_options(args)
     _ensure_image(engine, args)
@@ -174,7 +174,7 @@ def _run_attached(engine: Engine, cid: str, *, stdin: bool, tty: bool, wait_star
     with os.fdopen(ready_fd, "rb") as ready:
         first = json.loads(ready.readline() or b'{"state": "failed", "code": 125}')
         if first.get("state") != "listening":
-            from engine.runtime.lifecycle import StartFailed
+            from engine.runtime.waiting import StartFailed
 
             raise StartFailed(int(first.get("code", 125)), first.get("message", "start failed"))
         sock = attach.connect(str(engine.containers.dir(cid) / "attach.sock"))
@@ -190,7 +190,7 @@ def _run_attached(engine: Engine, cid: str, *, stdin: bool, tty: bool, wait_star
 
 
 def _start(engine: Engine, args: argparse.Namespace) -> int:
-    from engine.runtime.lifecycle import wait_started
+    from engine.runtime.waiting import wait_started
 
     if args.attach or args.interactive:
         if len(args.containers) > 1:

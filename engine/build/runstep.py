@@ -24,7 +24,7 @@ from ..errors import EngineError
 from ..images.store import ImageRecord
 from ..record import dataclass, field
 from ..runtime import attach, create
-from ..runtime.lifecycle import StartFailed, wait_started
+from ..runtime.waiting import StartFailed, wait_started
 from ..types import CreateOptions
 from .cache import BUILD_LABEL
 from .failure import Cancelled

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import select
 import sys
 import time
 from typing import Any
@@ -19,11 +18,12 @@ from ..config import EngineConfig
 from ..errors import Conflict, EngineError, NotFound, Unavailable
 from ..events import EventLog
 from .state import ACTIVE, ContainerStore, alive
+from .waiting import StartFailed, Waiting, wait_pid, wait_started
 
 MONITOR = [sys.executable, "-m", "engine.runtime.monitor"]
 
 
-class Lifecycle:
+class Lifecycle(Waiting):
     def __init__(self, cfg: EngineConfig, store: ContainerStore, events: EventLog) -> None:
         self.cfg = cfg
         self.store = store
@@ -138,7 +138,7 @@ class Lifecycle:
         wait = float(timeout if timeout is not None else (t if t is not None else 10))
         self.emit("kill", rec, signal=str(int(sig)))  # docker's order: kill, die, stop
         self._signal(st, sig)
-        if not _wait_pid(st, wait):
+        if not wait_pid(st, wait):
             self.emit("kill", rec, signal=str(int(signal.SIGKILL)))
             self._kill_cgroup(cid)
         done = self._wait_inactive(cid, 10.0)
@@ -165,7 +165,7 @@ class Lifecycle:
         if sig == signal.SIGKILL:
             if st.get("paused"):
                 self.unpause(cid)
-            _wait_pid(st, 5.0)
+            wait_pid(st, 5.0)
 
     def pause(self, cid: str) -> None:
         rec = self._running(cid, "pause")
@@ -184,61 +184,6 @@ class Lifecycle:
         driver.thaw(driver.handle(cid))
         self._set(cid, paused=False, status="running")
         self.emit("unpause", rec)
-
-    def wait(self, cid: str, timeout: float | None = None) -> int:
-        end = None if timeout is None else time.time() + timeout
-        rec = None
-        while True:
-            try:
-                rec = self.refresh(cid)
-            except NotFound:
-                if rec is None or not rec["host_config"].get("AutoRemove"):
-                    raise
-                # Removed by its monitor as it exited (--rm): the code is in its "die".
-                dies = self.events.read(since=float(rec["state"].get("started_at") or 0),
-                                        match=lambda e: e.actor_id == cid and
-                                        e.action == "die")
-                if not dies:
-                    raise
-                return int(dies[-1].attributes.get("exitCode", 0))
-            st = rec["state"]
-            if st["status"] not in ACTIVE and not st.get("monitor_pid"):
-                return int(st.get("exit_code", 0))
-            if end is not None and time.time() > end:
-                raise Unavailable("timed out waiting for the container to stop")
-            time.sleep(0.05)
-
-    def wait_removed(self, cid: str, timeout: float = 10.0) -> None:
-        """Once a ``--rm`` container has exited, return when its monitor has removed it.
-
-        docker's ``run --rm`` waits for the "removed" condition, so the next command
-        never sees it. The monitor does not record the exit of a container it is
-        about to remove, so the record may still say "running" here. No-op for
-        other containers; gives up if the monitor is gone without removing it
-        (killed), or after ``timeout``.
-        """
-        state = self.store.dir(cid) / "state.json"
-        end = time.time() + timeout
-        gone_since = None
-        checked = 0.0
-        while time.time() < end:
-            # The monitor is a few ms from done: poll the record's presence (one
-            # stat), and look at the monitor itself every 20 ms.
-            if not state.exists():
-                return
-            if time.time() - checked > 0.02:
-                checked = time.time()
-                try:
-                    rec = self.refresh(cid)
-                except NotFound:
-                    return
-                if not rec["host_config"].get("AutoRemove"):
-                    return
-                if not rec["state"].get("monitor_pid"):  # reconciled: it died
-                    gone_since = gone_since or time.time()
-                    if time.time() - gone_since > 1.0:
-                        return
-            time.sleep(0.0005)
 
     # -- helpers -----------------------------------------------------------------
     def _running(self, cid: str, verb: str) -> dict[str, Any]:
@@ -273,24 +218,6 @@ class Lifecycle:
         finally:
             os.close(fd)
 
-    def _wait_inactive(self, cid: str, timeout: float) -> dict[str, Any]:
-        end = time.time() + timeout
-        rec = None
-        while time.time() < end:
-            try:
-                rec = self.refresh(cid)
-            except NotFound:
-                if rec is None or not rec["host_config"].get("AutoRemove"):
-                    raise
-                # A --rm container's monitor removes it as it exits (without
-                # recording the exit first): gone is stopped.
-                rec["state"].update(status="exited", pid=0, monitor_pid=0)
-                return rec
-            if rec["state"]["status"] not in ACTIVE:
-                return rec
-            time.sleep(0.02)
-        raise Unavailable("the container did not stop in time")
-
     def _kill_cgroup(self, cid: str) -> None:
         import signal  # here: a plain run or ps never needs it (~0.5 ms)
 
@@ -307,44 +234,6 @@ class Lifecycle:
         h = driver.handle(cid)
         if driver.exists(h):
             driver.remove(h)
-
-
-def wait_started(ready: Any) -> dict[str, Any]:
-    """Read the monitor's ready lines until it says running or failed."""
-    for line in ready:
-        msg = json.loads(line)
-        if msg["state"] == "running":
-            return dict(msg)
-        if msg["state"] == "failed":
-            raise StartFailed(int(msg.get("code", 125)), str(msg.get("message", "")))
-    raise StartFailed(125, "the container's monitor exited before starting it")
-
-
-class StartFailed(EngineError):
-    """The container could not be started; ``code`` is docker's exit code (125/126/127)."""
-
-    default_title = "Start failed"
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _wait_pid(st: dict[str, Any], timeout: float) -> bool:
-    """Wait for the container's PID 1 to exit; False on timeout."""
-    if not alive(st.get("pid", 0), st.get("pid_start", 0)):
-        return True
-    try:
-        fd = os.pidfd_open(st["pid"])
-    except ProcessLookupError:
-        return True
-    try:
-        if not alive(st["pid"], st["pid_start"]):
-            return True
-        ready, _, _ = select.select([fd], [], [], timeout)
-        return bool(ready)
-    finally:
-        os.close(fd)
 
 
 # Deferred imports: `ps`, `inspect` and `logs` load this module but need neither

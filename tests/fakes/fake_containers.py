@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import AlreadyExists, Conflict, ContainerNotFound, EngineError, ImageNotFound
 from engine.reference import parse
-from engine.runtime.lifecycle import StartFailed
 from engine.runtime.logs import LogEntry
 from engine.runtime.options import check_name, parse_signal
+from engine.runtime.waiting import StartFailed
 from engine.types import ContainerReport, CreateOptions, PruneReport
 
 from .fake_container_views import FakeContainerViewsMixin

@@ -271,3 +271,21 @@ def test_verbs_on_rm_containers_that_remove_themselves(rt: Path) -> None:
     r = pydock(rt, "wait", "c")
     assert (r.returncode, r.stdout) == (0, "3\n"), r.stderr
     assert pydock(rt, "ps", "-aq").stdout == ""
+
+
+def test_run_rm_returns_once_nothing_of_the_container_is_left(rt: Path) -> None:
+    # docker's "removed" condition: no record, no files, no monitor, no anonymous volume
+    # (the root's zygote and its spare monitor may idle on).
+    def ours(pid: int) -> bool:
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return False  # gone meanwhile
+        return b"zygote_server" not in cmd and b"(spare)" not in cmd
+
+    for _ in range(5):
+        r = pydock(rt, "run", "--rm", "-v", "/anon", IMAGE, "true")
+        assert r.returncode == 0, r.stderr
+        assert list((rt / "containers").iterdir()) == []
+        assert [p for p in processes_mentioning(str(rt)) if ours(p)] == []
+        assert pydock(rt, "volume", "ls", "-q").stdout == ""
