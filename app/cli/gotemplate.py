@@ -140,9 +140,8 @@ def _pipeline(src: str) -> list[list[tuple[str, Any]]]:
             tokens.append((kind, text))
         pos = m.end()
     cmds: list[list[tuple[str, Any]]] = [[]]
-    depth = 0
     for tok in tokens:
-        if tok == ("op", "|") and depth == 0:
+        if tok == ("op", "|"):
             cmds.append([])
             continue
         if tok[0] == "op" and tok[1] in "()":
