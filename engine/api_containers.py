@@ -145,6 +145,16 @@ class ContainersMixin(ExecMixin, ResourcesMixin):
 
         return self._batch(refs, rm)
 
+    def containers_size(self, ref: str) -> tuple[int, int]:
+        """docker's SizeRw and SizeRootFs: the writable layer, and it plus the image's."""
+        from .volumes.store import dir_size
+
+        cid = self.containers.resolve(ref)
+        rec = self.containers.load(cid)
+        rw = dir_size(self.containers.dir(cid) / "upper")
+        snaps = self.images.snapshots
+        return rw, rw + sum(snaps.size(c) for c in rec.get("image_chain_ids") or [])
+
     def containers_prune(self) -> PruneReport:
         """``container prune``: remove every container that is not running, paused or
         restarting; what one started meanwhile is refused by the removal and kept."""

@@ -81,6 +81,7 @@ def register(sub: Any) -> None:
         p.add_argument("-n", "--last", type=int, default=-1)
         p.add_argument("-l", "--latest", action="store_true")
         p.add_argument("--no-trunc", action="store_true")
+        p.add_argument("-s", "--size", action="store_true", help="writable layer sizes")
         p.add_argument("-f", "--filter", action="append", default=[])
         p.add_argument("--format", default="table")
         p.set_defaults(handler=_ps)
@@ -273,24 +274,36 @@ def _ps(engine: Engine, args: argparse.Namespace) -> int:
                                                                r.labels.items())}
                           for r in rows)
         return 0
+    sizes = {r.id: _size(engine, r.id) for r in rows} if args.size else {}
     if args.format != "table":
-        output.templated(args.format, [_ps_fields(r, args.no_trunc, status_text)
-                                       for r in rows], PS_HEADERS)
+        output.templated(args.format, [_ps_fields(r, args.no_trunc, status_text,
+                                                  sizes.get(r.id, "")) for r in rows],
+                         PS_HEADERS)
         return 0
-    output.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], (
+    output.table(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+                 + (["SIZE"] if args.size else []), (
         [r.id if args.no_trunc else r.short_id, r.image, _cmd(r.command, args.no_trunc),
-         output.human_age(r.created), status_text(_state(r)), r.ports, r.name] for r in rows))
+         output.human_age(r.created), status_text(_state(r)), r.ports, r.name]
+        + ([sizes[r.id]] if args.size else []) for r in rows))
     return 0
+
+
+def _size(engine: Engine, cid: str) -> str:
+    try:
+        rw, rootfs = engine.containers_size(cid)
+    except EngineError:
+        return "-"  # removed meanwhile
+    return f"{output.human_size(rw)} (virtual {output.human_size(rootfs)})"
 
 
 # docker's `ps --format` fields and the table headers it prints for them.
 PS_HEADERS = {"ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND",
               "CreatedAt": "CREATED AT", "RunningFor": "CREATED", "Ports": "PORTS",
               "State": "STATE", "Status": "STATUS", "Names": "NAMES", "Labels": "LABELS",
-              "Label": "LABEL"}
+              "Label": "LABEL", "Size": "SIZE"}
 
 
-def _ps_fields(r: Any, no_trunc: bool, status_text: Any) -> dict[str, Any]:
+def _ps_fields(r: Any, no_trunc: bool, status_text: Any, size: str = "") -> dict[str, Any]:
     import time
 
     return {"ID": r.id if no_trunc else r.short_id, "Image": r.image,
@@ -299,7 +312,7 @@ def _ps_fields(r: Any, no_trunc: bool, status_text: Any) -> dict[str, Any]:
             "RunningFor": output.human_age(r.created), "Ports": r.ports, "State": r.status,
             "Status": status_text(_state(r)), "Names": r.name,
             "Labels": ",".join(f"{k}={v}" for k, v in r.labels.items()),
-            "Label": lambda key: r.labels.get(key, "")}
+            "Label": lambda key: r.labels.get(key, ""), "Size": size}
 
 
 def _state(r: Any) -> dict[str, Any]:

@@ -237,6 +237,9 @@ def test_ps_filters_and_formats(rt: Path) -> None:
     assert pid == str(inspect(rt, "alpha")["State"]["Pid"]) and int(pid) > 0
     assert pydock(rt, "inspect", "-f", "{{json .Config.Labels}}", "alpha").stdout == \
         '{"team":"x"}\n'
+    sized = pydock(rt, "ps", "-as", "--format", "{{.Names}}={{.Size}}").stdout.splitlines()
+    assert sorted(line.split(" (virtual ")[0] for line in sized) == ["alpha=0B", "beta=0B"]
+    assert pydock(rt, "ps", "-s").stdout.splitlines()[0].endswith("NAMES   SIZE")
     bad = pydock(rt, "ps", "--format", "{{.Nope}}")
     assert bad.returncode != 0 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and "Nope" in bad.stderr
