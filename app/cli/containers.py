@@ -93,10 +93,7 @@ def _prune(engine: Engine, args: argparse.Namespace) -> int:
             "Are you sure you want to continue?"):
         return 0
     rep = engine.containers_prune()
-    if rep.deleted:
-        print("Deleted Containers:")
-        print("\n".join(rep.deleted))
-        print()
+    output.print_deleted("Deleted Containers", rep.deleted)
     print(f"Total reclaimed space: {output.human_size(rep.space_reclaimed)}")
     return 0
 

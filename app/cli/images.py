@@ -148,13 +148,8 @@ def _prune(engine: Engine, args: argparse.Namespace) -> int:
             f"WARNING! This will remove {what}.\nAre you sure you want to continue?"):
         return 0
     rep = engine.images_prune(all_unused=args.all)
-    if rep.untagged or rep.deleted:
-        print("Deleted Images:")
-        for t in rep.untagged:
-            print(f"untagged: {t}")
-        for d in rep.deleted:
-            print(f"deleted: {d}")
-        print()
+    output.print_deleted("Deleted Images", [f"untagged: {t}" for t in rep.untagged]
+                         + [f"deleted: {d}" for d in rep.deleted])
     print(f"Total reclaimed space: {output.human_size(rep.space_reclaimed)}")
     return 0
 

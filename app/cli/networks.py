@@ -126,11 +126,7 @@ def _prune(engine: Engine, args: argparse.Namespace) -> int:
             "WARNING! This will remove all custom networks not used by at least one "
             "container.\nAre you sure you want to continue?"):
         return 0
-    rep = engine.networks_prune()
-    if rep.deleted:
-        print("Deleted Networks:")
-        for name in rep.deleted:
-            print(name)
+    output.print_deleted("Deleted Networks", engine.networks_prune().deleted)
     return 0
 
 

@@ -53,6 +53,13 @@ def json_array(objs: list[Any], out: TextIO = sys.stdout) -> None:
     out.write(json.dumps(objs, indent=4) + "\n")
 
 
+def print_deleted(title: str, items: Iterable[str]) -> None:
+    """A prune's listing, as docker prints it: the title, one item a line, a blank line."""
+    items = list(items)
+    if items:
+        print(f"{title}:\n" + "".join(f"{i}\n" for i in items))
+
+
 def templated(fmt: str, rows: list[dict[str, Any]], headers: dict[str, str],
               out: TextIO = sys.stdout) -> None:
     """A list command's ``--format`` template (``table ...`` adds docker's header row)."""

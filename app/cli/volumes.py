@@ -111,11 +111,7 @@ def _prune(engine: Engine, args: argparse.Namespace) -> int:
             "container.\nAre you sure you want to continue?"):
         return 0
     rep = engine.volumes_prune(all_volumes=args.all, filters=args.filter)
-    if rep.deleted:
-        print("Deleted Volumes:")
-        for name in rep.deleted:
-            print(name)
-        print()
+    output.print_deleted("Deleted Volumes", rep.deleted)
     print(f"Total reclaimed space: {output.human_size(rep.space_reclaimed)}")
     return 0
 
@@ -155,13 +151,12 @@ def _system_prune(engine: Engine, args: argparse.Namespace) -> int:
     for title, rep in (("Deleted Containers", engine.containers_prune()),
                        ("Deleted Networks", engine.networks_prune()),
                        ("Deleted Volumes", engine.volumes_prune() if args.volumes else None)):
-        if rep is not None and rep.deleted:
-            print(f"{title}:\n" + "\n".join(rep.deleted) + "\n")
-        space += rep.space_reclaimed if rep is not None else 0
+        if rep is not None:
+            output.print_deleted(title, rep.deleted)
+            space += rep.space_reclaimed
     images = engine.images_prune(all_unused=args.all)
-    if images.untagged or images.deleted:
-        print("Deleted Images:\n" + "".join(f"untagged: {t}\n" for t in images.untagged)
-              + "".join(f"deleted: {d}\n" for d in images.deleted))
+    output.print_deleted("Deleted Images", [f"untagged: {t}" for t in images.untagged]
+                         + [f"deleted: {d}" for d in images.deleted])
     cache = engine.builder_prune()
     if cache.entries or cache.mounts:
         print(f"Deleted build cache objects: {cache.entries + cache.mounts}\n")
