@@ -174,7 +174,20 @@ class ContainersMixin(ExecMixin, ResourcesMixin):
             if self.containers_remove([cid])[0].error is None:
                 deleted.append(cid)
                 space += size
+        self._sweep_leftovers()
         return PruneReport(deleted=tuple(deleted), space_reclaimed=space)
+
+    def _sweep_leftovers(self) -> None:
+        # What a crash can leave under containers/: never listed, so removed here.
+        from .runtime import removal
+        from .snapshots.store import remove_tree
+
+        for name in self.containers.leftovers(older_than=60.0):
+            with contextlib.suppress(EngineError, OSError):
+                if name.startswith(".trash-"):
+                    remove_tree(self.containers.dir(name))
+                else:
+                    removal.remove_files(self.config, name)
 
     def containers_rename(self, ref: str, new_name: str) -> None:
         from .runtime.options import check_name

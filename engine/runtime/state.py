@@ -94,6 +94,18 @@ class ContainerStore:
         except FileNotFoundError:
             return []
 
+    def leftovers(self, older_than: float) -> list[str]:
+        """Entries that are not containers: a create that died before its record, or a
+        removal that died after its rename (``.trash-*``); untouched for ``older_than`` s."""
+        cutoff = time.time() - older_than
+        try:
+            return [e.name for e in os.scandir(self.root)
+                    if e.is_dir(follow_symlinks=False)
+                    and not os.path.exists(f"{e.path}/state.json")
+                    and e.stat(follow_symlinks=False).st_mtime < cutoff]
+        except FileNotFoundError:
+            return []
+
     def all(self) -> list[dict[str, Any]]:
         out = []
         for cid in self.ids():

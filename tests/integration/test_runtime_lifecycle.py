@@ -292,3 +292,18 @@ def test_run_rm_returns_once_nothing_of_the_container_is_left(rt: Path) -> None:
         assert list((rt / "containers").iterdir()) == []
         assert [p for p in processes_mentioning(str(rt)) if ours(p)] == []
         assert pydock(rt, "volume", "ls", "-q").stdout == ""
+
+
+def test_prune_sweeps_what_a_crash_left_under_containers(rt: Path) -> None:
+    # A create that died before its record, a removal that died after its rename:
+    # never listed, so only prune can take them; a create in progress is left alone.
+    cdir = rt / "containers"
+    old_create, old_trash, fresh = cdir / ("a" * 64), cdir / ".trash-x-1", cdir / ("b" * 64)
+    for d in (old_create, old_trash, fresh):
+        (d / "upper" / "etc").mkdir(parents=True)
+        (d / "config.json").write_text("{}")
+    for d in (old_create, old_trash):
+        os.utime(d, (time.time() - 3600, time.time() - 3600))
+    r = pydock(rt, "container", "prune", "-f")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in cdir.iterdir()) == [fresh.name]
