@@ -238,3 +238,9 @@ def _range(value: Any, body: list[Any], alt: list[Any], names: list[str],
         elif len(names) == 1:
             scope[names[0]] = v
         _run(body, v, scope, out)
+
+
+def from_flag(fmt: str) -> Template:
+    """The template a ``--format``/``-f`` flag gives: ``\\t`` and ``\\n`` typed in a shell
+    are a tab and a newline, as docker's CLI reads them."""
+    return Template(fmt.replace("\\t", "\t").replace("\\n", "\n"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -33,14 +34,18 @@ def human_age(ts: float, now: float | None = None) -> str:
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]], out: TextIO = sys.stdout) -> None:
-    rows = [list(r) for r in rows]
-    widths = [len(h) for h in headers]
+    aligned([list(headers), *(list(r) for r in rows)], out)
+
+
+def aligned(rows: list[list[str]], out: TextIO = sys.stdout) -> None:
+    """docker's tabwriter: each cell but a row's last padded to its column's widest, three
+    spaces apart, no trailing padding (rows may differ in length, as template lines do)."""
+    widths: dict[int, int] = {}
     for r in rows:
-        for i, cell in enumerate(r):
-            widths[i] = max(widths[i], len(cell))
-    # Three spaces between columns, no trailing padding on the last: docker's tabwriter.
-    for r in [list(headers), *rows]:
-        cells = [c.ljust(widths[i]) for i, c in enumerate(r[:-1])] + [r[-1]]
+        for i, cell in enumerate(r[:-1]):
+            widths[i] = max(widths.get(i, 0), len(cell))
+    for r in rows:
+        cells = [c.ljust(widths[i]) for i, c in enumerate(r[:-1])] + r[-1:]
         out.write("   ".join(cells).rstrip() + "\n")
 
 
@@ -71,9 +76,9 @@ def inspected(objs: list[Any], fmt: str, out: TextIO = sys.stdout) -> None:
     if fmt in ("", "json"):
         json_array(objs, out)
         return
-    from .gotemplate import Template
+    from .gotemplate import from_flag
 
-    tmpl = Template(fmt.replace("\\t", "\t").replace("\\n", "\n"))
+    tmpl = from_flag(fmt)
     for o in objs:
         out.write(tmpl.render(o) + "\n")
 
@@ -105,11 +110,10 @@ def render_each(fmt: str, rows: Sequence[Mapping[str, Any]],
                 headers: Mapping[str, str] | None = None) -> str:
     """docker's ``--format`` for a list: ``table ...`` (a header row, columns aligned at
     tabs) or a plain template, one line per row. ``\\t`` and ``\\n`` are escapes."""
-    fmt = fmt.replace("\\t", "\t").replace("\\n", "\n")
-    from .gotemplate import Template
+    from .gotemplate import from_flag
 
     is_table = fmt.startswith("table")
-    tmpl = Template(fmt[5:].lstrip() if is_table else fmt)
+    tmpl = from_flag(fmt[5:].lstrip() if is_table else fmt)
     lines = [tmpl.render(r) for r in rows]
     if not is_table:
         return "".join(line + "\n" for line in lines)
@@ -119,15 +123,6 @@ def render_each(fmt: str, rows: Sequence[Mapping[str, Any]],
     labels = {k: (headers or {}).get(k, k.upper()) for k in names}
     head = tmpl.render({k: (lambda *_a, h=h: h) if callable((rows[0] if rows else {}).get(k))
                         else h for k, h in labels.items()})
-    return _align([head, *lines])
-
-
-def _align(lines: list[str]) -> str:
-    # text/tabwriter as docker sets it up: cells padded to the widest, 3 spaces apart.
-    rows = [line.split("\t") for line in lines]
-    widths: dict[int, int] = {}
-    for r in rows:
-        for i, cell in enumerate(r[:-1]):
-            widths[i] = max(widths.get(i, 0), len(cell))
-    return "".join("   ".join([c.ljust(widths[i]) for i, c in enumerate(r[:-1])] + [r[-1]])
-                   .rstrip() + "\n" for r in rows)
+    buf = io.StringIO()
+    aligned([line.split("\t") for line in [head, *lines]], buf)
+    return buf.getvalue()

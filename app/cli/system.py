@@ -97,9 +97,9 @@ def _events(engine: Engine, args: argparse.Namespace) -> int:
               else engine.events_follow(since=since, until=until, match=match))
     template = None
     if args.format not in ("", "json"):
-        from .gotemplate import Template
+        from .gotemplate import from_flag
 
-        template = Template(args.format.replace("\\t", "\t"))
+        template = from_flag(args.format)
     for ev in stream:
         if args.format == "json":
             sys.stdout.write(json.dumps(ev.to_json(), separators=(",", ":")) + "\n")
@@ -193,9 +193,9 @@ def _print_object(obj: dict[str, Any], fmt: str) -> None:
     if fmt == "json":
         print(json.dumps(obj, separators=(",", ":")))
         return
-    from .gotemplate import Template
+    from .gotemplate import from_flag
 
-    print(Template(fmt.replace("\\t", "\t")).render(obj))
+    print(from_flag(fmt).render(obj))
 
 
 def _arch() -> str:
